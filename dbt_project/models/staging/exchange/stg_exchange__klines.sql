@@ -1,0 +1,35 @@
+with
+
+source as (
+
+    select * from {{ source('raw_exchange', 'klines') }}
+
+),
+
+renamed as (
+
+    select
+        exchange,
+        market,
+        symbol,
+        "interval" as candle_interval,
+        open_time at time zone 'UTC' as open_at,
+        close_time at time zone 'UTC' as close_at,
+        "open" as open_price,
+        high as high_price,
+        low as low_price,
+        "close" as close_price,
+        volume as base_volume,
+        quote_volume,
+        trade_count,
+        taker_buy_volume as taker_buy_base_volume,
+        taker_buy_quote_volume,
+        cast(quote_volume as double precision)
+        / nullif(cast(volume as double precision), 0) as vwap,
+        data_source
+
+    from source
+
+)
+
+select * from renamed

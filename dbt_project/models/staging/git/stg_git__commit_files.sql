@@ -1,0 +1,23 @@
+with
+
+source as (
+
+    select * from {{ source('raw_git', 'commit_files') }}
+
+),
+
+renamed as (
+
+    select
+        repository,
+        commit_sha,
+        file_path,
+        lines_added,
+        lines_deleted,
+        is_binary
+
+    from source
+
+)
+
+select * from renamed

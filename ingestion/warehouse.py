@@ -107,6 +107,16 @@ def dlt_pipeline(source_name: str) -> dlt.Pipeline:
     )
 
 
+_local_postgres: list[Any] = []
+"""Handle of the pgserver this process started, kept so that the server outlives the call."""
+
+
+def ensure_local_postgres() -> None:
+    """With ``WAREHOUSE=postgres`` and no ``POSTGRES_HOST``, start the local server once."""
+    if warehouse_kind() == "postgres" and not os.environ.get("POSTGRES_HOST"):
+        _local_postgres.append(start_local_postgres())
+
+
 def start_local_postgres() -> Any:
     """Start (or reuse) a private Postgres under ``<data>/postgres`` and point the environment at it.
 

@@ -79,9 +79,14 @@ class ArchiveReader:
         self.is_http = parsed.scheme in ("http", "https")
         self.root = Path(parsed.path if parsed.scheme == "file" else base_url)
         self.timeout_seconds = timeout_seconds
+
+    def check_available(self) -> None:
+        """Raise a clear error when a local archive folder does not exist."""
         if not self.is_http and not self.root.is_dir():
             raise ArchiveError(
-                f"archive base {base_url!r} is neither an http(s) URL nor an existing folder"
+                f"archive base {self.base_url!r} is neither an http(s) URL nor an existing "
+                "folder; set SOURCES__EXCHANGE__ARCHIVE_BASE_URL (or generate a local mirror "
+                "with `python -m ingestion.exchange.mirror <folder>`)"
             )
 
     def location(self, path: str) -> str:

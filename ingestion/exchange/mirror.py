@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ingestion.exchange.defaults import DEFAULT_END_MONTH, DEFAULT_START_MONTH, DEFAULT_SYMBOLS
 from ingestion.exchange.layout import (
     KLINE_COLUMNS,
     Month,
@@ -220,10 +221,10 @@ def write_mirror(
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("root", type=Path, help="folder to write the mirror into")
-    parser.add_argument("--symbols", default="BTCUSDT,ETHUSDT,SOLUSDT")
+    parser.add_argument("--symbols", default=",".join(DEFAULT_SYMBOLS))
     parser.add_argument("--markets", default="spot", help="comma-separated: spot, um, cm")
-    parser.add_argument("--start", default="2024-11", help="first month, YYYY-MM")
-    parser.add_argument("--end", default="2025-02", help="last month, YYYY-MM")
+    parser.add_argument("--start", default=DEFAULT_START_MONTH, help="first month, YYYY-MM")
+    parser.add_argument("--end", default=DEFAULT_END_MONTH, help="last month, YYYY-MM")
     parser.add_argument(
         "--maintenance",
         action="append",

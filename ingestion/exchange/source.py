@@ -17,12 +17,19 @@ from ingestion.exchange.archive import (
     KlineFile,
     load_kline_file,
 )
+from ingestion.exchange.defaults import (
+    BINANCE_ARCHIVE,
+    DEFAULT_END_MONTH,
+    DEFAULT_INTERVALS,
+    DEFAULT_MARKETS,
+    DEFAULT_START_MONTH,
+    DEFAULT_SYMBOLS,
+)
 from ingestion.exchange.layout import Month, monthly_klines_path, months_between
 
 log = logging.getLogger(__name__)
 
 KLINE_KEY = ("exchange", "market", "symbol", "interval", "open_time")
-BINANCE_ARCHIVE = "https://data.binance.vision"
 
 
 @dataclass
@@ -91,11 +98,11 @@ def archive_klines(
 @dlt.source(name="exchange", section="exchange")
 def exchange_source(
     archive_base_url: str = BINANCE_ARCHIVE,
-    markets: Sequence[str] = ("spot",),
-    symbols: Sequence[str] = ("BTCUSDT", "ETHUSDT", "SOLUSDT"),
-    intervals: Sequence[str] = ("1m",),
-    start_month: str = "2024-11",
-    end_month: str = "2025-02",
+    markets: Sequence[str] = DEFAULT_MARKETS,
+    symbols: Sequence[str] = DEFAULT_SYMBOLS,
+    intervals: Sequence[str] = DEFAULT_INTERVALS,
+    start_month: str = DEFAULT_START_MONTH,
+    end_month: str = DEFAULT_END_MONTH,
     max_connections: int = 4,
     rejected: RejectedFiles | None = None,
 ) -> DltResource:
@@ -113,6 +120,7 @@ def exchange_source(
 
     @dlt.resource(name="klines", write_disposition="merge", primary_key=list(KLINE_KEY))
     def klines() -> Iterator[pa.Table]:
+        reader.check_available()
         yield from archive_klines(reader, files, rejections, max_connections)
 
     return klines

@@ -1,0 +1,62 @@
+"""dlt sources as Dagster assets, keyed ``[dataset, resource]`` like the dbt sources they feed."""
+
+
+from collections.abc import Iterator
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition
+from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
+from dagster_dlt.translator import DltResourceTranslatorData
+
+from ingestion.exchange import RejectedFiles, exchange_source
+from ingestion.git import git_source
+from ingestion.warehouse import dlt_pipeline
+from orchestration.environment import prepare_local_archive_mirror
+
+WAREHOUSE_POOL = "warehouse"
+"""Concurrency pool of every asset that writes the warehouse (DuckDB takes one writer)."""
+
+
+class RawTableTranslator(DagsterDltTranslator):
+    """Key each dlt resource as ``[dataset, resource]``: the key dagster-dbt gives the dbt source
+    table of the same name, so dlt and dbt assets form one graph without per-table glue."""
+
+    def get_asset_spec(self, data: DltResourceTranslatorData) -> Any:
+        spec = super().get_asset_spec(data)
+        dataset = data.pipeline.dataset_name if data.pipeline else data.resource.source_name
+        return spec.replace_attributes(
+            key=AssetKey([dataset, data.resource.name]), deps=[], group_name=dataset
+        )
+
+
+def build_exchange_assets() -> AssetsDefinition:
+    @dlt_assets(
+        dlt_source=exchange_source(),
+        dlt_pipeline=dlt_pipeline("exchange"),
+        name="exchange",
+        dagster_dlt_translator=RawTableTranslator(),
+        pool=WAREHOUSE_POOL,
+    )
+    def exchange_assets(context: AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[Any]:
+        """Binance archive klines; files that fail verification fail the run after the rest load."""
+        prepare_local_archive_mirror()
+        rejected = RejectedFiles()
+        yield from dlt.run(context=context, dlt_source=exchange_source(rejected=rejected))
+        rejected.raise_if_any()
+
+    return exchange_assets
+
+
+def build_git_assets() -> AssetsDefinition:
+    @dlt_assets(
+        dlt_source=git_source(),
+        dlt_pipeline=dlt_pipeline("git"),
+        name="git",
+        dagster_dlt_translator=RawTableTranslator(),
+        pool=WAREHOUSE_POOL,
+    )
+    def git_assets(context: AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[Any]:
+        """Commits and per-file line changes of the configured repositories."""
+        yield from dlt.run(context=context, dlt_source=git_source())
+
+    return git_assets

@@ -77,8 +77,7 @@ class PostgresSettings:
         auth = f"{quote(self.user)}:{quote(self.password)}"
         if self.host.startswith("/"):
             return (
-                f"postgresql://{auth}@localhost:{self.port}/{self.database}"
-                f"?host={quote(self.host)}"
+                f"postgresql://{auth}@localhost:{self.port}/{self.database}?host={quote(self.host)}"
             )
         return f"postgresql://{auth}@{self.host}:{self.port}/{self.database}"
 
@@ -118,7 +117,7 @@ def ensure_local_postgres() -> None:
 
 
 def start_local_postgres() -> Any:
-    """Start (or reuse) a private Postgres under ``<data>/postgres`` and point the environment at it.
+    """Start (or reuse) a Postgres under ``<data>/postgres``; point the environment at it.
 
     Returns the pgserver handle; the server stops when the last process holding one exits.
     """

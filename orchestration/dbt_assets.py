@@ -1,6 +1,5 @@
 """The dbt project as Dagster assets: every model, seed and snapshot, with dbt tests as checks."""
 
-
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any

@@ -1,6 +1,5 @@
 """dlt sources as Dagster assets, keyed ``[dataset, resource]`` like the dbt sources they feed."""
 
-
 from collections.abc import Iterator
 from typing import Any
 

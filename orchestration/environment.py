@@ -59,7 +59,7 @@ def prepare_dagster_home() -> Path:
 
 
 def _configured(name: str, default: Sequence[str] | str) -> Sequence[str] | str:
-    """A setting of the exchange source as dlt resolves it (environment, config.toml), or default."""
+    """An exchange-source setting as dlt resolves it (environment, config.toml), or default."""
     value = dlt.config.get(f"sources.exchange.{name}", str if isinstance(default, str) else list)
     return default if value is None else value
 

@@ -1,4 +1,6 @@
-"""Build the whole warehouse through Dagster and say what was built: ``python -m orchestration.run``.
+"""Build the whole warehouse through Dagster, then say what was built.
+
+``python -m orchestration.run``
 
 This is ``make run``. The run is recorded in the project's Dagster instance (``data/dagster``), so
 ``make ui`` shows it afterwards.

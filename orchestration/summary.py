@@ -36,7 +36,7 @@ def warehouse_cursor() -> Iterator[Any]:
 
 
 def table_row_counts(schemas: tuple[str, ...] = SUMMARY_SCHEMAS) -> dict[str, int]:
-    """``{"schema.table": rows}`` for every base table of ``schemas`` (dlt's own tables left out)."""
+    """``{"schema.table": rows}`` for each base table of ``schemas`` (not dlt's own tables)."""
     placeholders = ", ".join(["%s" if warehouse_kind() == "postgres" else "?"] * len(schemas))
     with warehouse_cursor() as cursor:
         cursor.execute(

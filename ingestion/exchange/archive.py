@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from dlt.sources.helpers import requests
+from dlt.sources.helpers.requests import Client
 
 from ingestion.exchange.layout import KLINE_COLUMNS, Month
 
@@ -71,14 +71,16 @@ class KlineFile:
 
 
 class ArchiveReader:
-    """Reads files from an archive base location: ``https://``, ``http://``, ``file://`` or a path."""
+    """Reads an archive base location: ``https://``, ``http://``, ``file://`` or a path."""
 
     def __init__(self, base_url: str, timeout_seconds: float = 60.0) -> None:
         parsed = urlparse(base_url)
         self.base_url = base_url.rstrip("/")
         self.is_http = parsed.scheme in ("http", "https")
         self.root = Path(parsed.path if parsed.scheme == "file" else base_url)
-        self.timeout_seconds = timeout_seconds
+        # dlt's client retries 429 (honouring Retry-After), 5xx and connection errors with
+        # backoff; a 404 is an answer here ("not published yet"), not an error.
+        self.http = Client(request_timeout=timeout_seconds, raise_for_status=False).session
 
     def check_available(self) -> None:
         """Raise a clear error when a local archive folder does not exist."""
@@ -101,9 +103,7 @@ class ArchiveReader:
         if not self.is_http:
             file = self.root / path
             return file.read_bytes() if file.is_file() else None
-        response = requests.get(
-            self.location(path), timeout=self.timeout_seconds, raise_for_status=False
-        )
+        response = self.http.get(self.location(path))
         if response.status_code == 404:
             return None
         if not response.ok:
@@ -113,9 +113,8 @@ class ArchiveReader:
 
 def verify_checksum(content: bytes, checksum_body: bytes, location: str) -> None:
     """Raise unless ``content`` hashes to the sha256 in the ``.CHECKSUM`` body."""
-    expected = checksum_body.decode(errors="replace").split(maxsplit=1)[0].lower() if (
-        checksum_body.strip()
-    ) else ""
+    words = checksum_body.decode(errors="replace").split()
+    expected = words[0].lower() if words else ""
     actual = hashlib.sha256(content).hexdigest()
     if expected != actual:
         raise ArchiveError(
@@ -155,9 +154,7 @@ def read_kline_csv(zip_content: bytes, location: str) -> pa.Table:
 
 def to_utc_timestamp(epoch: pa.ChunkedArray) -> pa.ChunkedArray:
     """Epoch milliseconds or microseconds (mixed is fine) as UTC microsecond timestamps."""
-    micros = pc.if_else(
-        pc.greater(epoch, MICROSECOND_THRESHOLD), epoch, pc.multiply(epoch, 1_000)
-    )
+    micros = pc.if_else(pc.greater(epoch, MICROSECOND_THRESHOLD), epoch, pc.multiply(epoch, 1_000))
     return micros.cast(TIMESTAMP)
 
 

@@ -6,7 +6,8 @@ timestamps in spot files from 2025-01-01 on. Prices follow a geometric random wa
 volatility; a maintenance window and, for quiet symbols, minutes without trades leave real gaps
 (no candle), as on the exchange. The same arguments always give byte-identical files::
 
-    python -m ingestion.exchange.mirror data/mirror --symbols BTCUSDT,ETHUSDT --start 2024-11 --end 2025-02
+    python -m ingestion.exchange.mirror data/mirror --symbols BTCUSDT,ETHUSDT \\
+        --start 2024-11 --end 2025-02
 """
 
 from __future__ import annotations

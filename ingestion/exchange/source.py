@@ -56,7 +56,9 @@ def planned_kline_files(
 ) -> list[KlineFile]:
     """Every monthly kline file the configuration asks for."""
     return [
-        KlineFile(market, symbol, interval, month, monthly_klines_path(market, symbol, interval, month))
+        KlineFile(
+            market, symbol, interval, month, monthly_klines_path(market, symbol, interval, month)
+        )
         for market in markets
         for symbol in symbols
         for interval in intervals

@@ -71,8 +71,10 @@ class _Columns:
 
     def take_table(self) -> pa.Table:
         table = pa.table(
-            {name: pa.array(values, type=self.schema.field(name).type)
-             for name, values in self.values.items()},
+            {
+                name: pa.array(values, type=self.schema.field(name).type)
+                for name, values in self.values.items()
+            },
             schema=self.schema,
         )
         self.__post_init__()
@@ -99,22 +101,31 @@ def _count(text: str) -> int | None:
     return None if text == "-" else int(text)
 
 
-def git_log_command(repository: Path) -> list[str]:
+def history_refs(repository: Path) -> list[str]:
+    """Branches and tags, plus HEAD when it points at a commit (it may be an unborn branch)."""
+    head = subprocess.run(
+        ["git", "-C", str(repository), "rev-parse", "--verify", "--quiet", "HEAD"],
+        capture_output=True,
+        check=False,
+    )
+    return ["--branches", "--tags"] + (["HEAD"] if head.returncode == 0 else [])
+
+
+def git_log_command(repository: Path, refs: list[str]) -> list[str]:
     return [
-        "git", "-C", str(repository), "-c", "core.quotepath=off", "log",
-        "HEAD", "--branches", "--tags",
+        "git", "-C", str(repository), "-c", "core.quotepath=off", "log", *refs,
         "-z", "--numstat", "--no-renames", "--diff-merges=first-parent", "--no-color",
         "--encoding=UTF-8", f"--format={HEADER_FORMAT}",
     ]  # fmt: skip
 
 
-def has_commits(repository: Path) -> bool:
+def has_commits(repository: Path, refs: list[str]) -> bool:
     result = subprocess.run(
-        ["git", "-C", str(repository), "rev-parse", "--verify", "--quiet", "HEAD"],
+        ["git", "-C", str(repository), "rev-list", "--max-count=1", *refs],
         capture_output=True,
         check=False,
     )
-    return result.returncode == 0
+    return result.returncode == 0 and bool(result.stdout.strip())
 
 
 def read_history(
@@ -123,11 +134,12 @@ def read_history(
     """Every commit reachable from HEAD, branches and tags, in batches of ``batch_commits``."""
     if not (repository / ".git").exists() and not (repository / "HEAD").is_file():
         raise GitError(f"{repository}: not a git repository (no .git found)")
-    if not has_commits(repository):
+    refs = history_refs(repository)
+    if not has_commits(repository, refs):
         return
     commits, files = _Columns(COMMITS_SCHEMA), _Columns(COMMIT_FILES_SCHEMA)
     process = subprocess.Popen(
-        git_log_command(repository), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        git_log_command(repository, refs), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
     assert process.stdout is not None
     pending = b""

@@ -13,12 +13,15 @@ from ingestion.git.log_reader import HistoryBatch, read_history
 
 
 def parse_repository(entry: str) -> tuple[str, Path]:
-    """``name=path`` or a bare ``path`` (named after its folder) as ``(name, resolved path)``."""
+    """``name=path`` or a bare ``path`` (named after its folder) as ``(name, resolved path)``.
+
+    A name holds no ``/``, so a bare path that contains ``=`` stays a path.
+    """
     name, separator, path = entry.partition("=")
-    if not separator:
-        path = name
+    if not separator or "/" in name:
+        name, separator, path = "", "", entry
     resolved = Path(path).expanduser().resolve()
-    return (name if separator else resolved.name), resolved
+    return (name or resolved.name), resolved
 
 
 @dlt.source(name="git", section="git")

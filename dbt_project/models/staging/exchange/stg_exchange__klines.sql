@@ -1,6 +1,6 @@
 with
 
-source as (
+raw_klines as (
 
     select * from {{ source('raw_exchange', 'klines') }}
 
@@ -15,7 +15,7 @@ renamed as (
         "interval" as candle_interval,
         open_time at time zone 'UTC' as open_at,
         close_time at time zone 'UTC' as close_at,
-        "open" as open_price,
+        open as open_price,
         high as high_price,
         low as low_price,
         "close" as close_price,
@@ -28,7 +28,7 @@ renamed as (
         / nullif(cast(volume as double precision), 0) as vwap,
         data_source
 
-    from source
+    from raw_klines
 
 )
 

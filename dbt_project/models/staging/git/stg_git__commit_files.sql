@@ -1,6 +1,6 @@
 with
 
-source as (
+raw_commit_files as (
 
     select * from {{ source('raw_git', 'commit_files') }}
 
@@ -16,7 +16,7 @@ renamed as (
         lines_deleted,
         is_binary
 
-    from source
+    from raw_commit_files
 
 )
 

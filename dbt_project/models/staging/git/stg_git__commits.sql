@@ -1,6 +1,6 @@
 with
 
-source as (
+raw_commits as (
 
     select * from {{ source('raw_git', 'commits') }}
 
@@ -24,7 +24,7 @@ renamed as (
         committer_utc_offset_minutes,
         subject
 
-    from source
+    from raw_commits
 
 )
 

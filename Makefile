@@ -1,0 +1,46 @@
+# Tributary: every target sets up what it needs, so `make run` and `make test` work on a fresh clone.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+WAREHOUSE ?= duckdb
+export WAREHOUSE
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export DO_NOT_TRACK := 1
+export RUNTIME__DLTHUB_TELEMETRY := false
+export DAGSTER_HOME ?= $(CURDIR)/data/dagster
+
+.PHONY: install run test lint ui docs clean
+
+install: $(STAMP)
+
+# Re-installs only when pyproject.toml changed. The grep drops pip's noise about local indexes.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing Tributary and its tools into $(VENV) (first run only)..."
+	@set -o pipefail; $(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | { grep -v "is ignored" || true; }
+	@set -o pipefail; $(BIN)/python -m pip install --quiet -e '.[dev]' 2>&1 | { grep -v "is ignored" || true; }
+	@touch $(STAMP)
+
+run: $(STAMP) ## build the whole warehouse (WAREHOUSE=duckdb|postgres), offline by default
+	$(BIN)/python -m orchestration.run
+
+test: $(STAMP) ## lint, then every test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) ## ruff and sqlfluff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project
+
+ui: $(STAMP) ## Dagster UI on http://127.0.0.1:3000
+	$(BIN)/python -m orchestration.ui
+
+docs: $(STAMP) ## dbt docs site on http://127.0.0.1:8080 (build the warehouse first)
+	$(BIN)/python -m orchestration.docs
+
+clean: ## remove what runs wrote (the data folder and dbt targets), keep the virtualenv
+	rm -rf data dbt_project/target dbt_project/logs

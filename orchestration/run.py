@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 
-from dagster import DagsterEventType, DagsterInstance
+from dagster import DagsterEventType, DagsterInstance, ExecuteInProcessResult
 
 from ingestion.warehouse import PostgresSettings, duckdb_path, ensure_local_postgres, warehouse_kind
 from orchestration.build import BUILD_WAREHOUSE_JOB, build_definitions
@@ -27,19 +27,25 @@ def warehouse_location() -> str:
     return f"Postgres database {settings.database!r} at {settings.host} (port {settings.port})"
 
 
+def build_warehouse(instance: DagsterInstance) -> ExecuteInProcessResult:
+    """Materialize every asset (loads, then ``dbt build``) in this process, into ``instance``."""
+    apply_local_defaults()
+    ensure_local_postgres()
+    prepare_manifest(tributary_dbt_project())
+    job = build_definitions().resolve_job_def(BUILD_WAREHOUSE_JOB)
+    return job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
+    )
+
+
 def main() -> int:
     started = time.monotonic()
     apply_local_defaults()
     prepare_dagster_home()
-    ensure_local_postgres()
-    prepare_manifest(tributary_dbt_project())
-    job = build_definitions().resolve_job_def(BUILD_WAREHOUSE_JOB)
     with DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
-        )
+        result = build_warehouse(instance)
     seconds = time.monotonic() - started
     if not result.success:
         print(f"\nThe warehouse build failed after {seconds:.0f} s:", file=sys.stderr)

@@ -42,11 +42,14 @@ def table_row_counts(schemas: tuple[str, ...] = SUMMARY_SCHEMAS) -> dict[str, in
         cursor.execute(
             "select table_schema, table_name from information_schema.tables "
             f"where table_schema in ({placeholders}) and table_type = 'BASE TABLE' "
-            "and table_name not like '\\_dlt\\_%' escape '\\' "
             "order by table_schema, table_name",
             list(schemas),
         )
-        tables = [f"{schema}.{table}" for schema, table in cursor.fetchall()]
+        tables = [
+            f"{schema}.{table}"
+            for schema, table in cursor.fetchall()
+            if not table.startswith("_dlt_")
+        ]
         counts = {}
         for table in tables:
             cursor.execute(f"select count(*) from {table}")  # names come from the catalog

@@ -1,0 +1,67 @@
+"""Shared fixtures: an isolated Tributary environment per test (data folder, warehouse, sources)."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Everything apply_local_defaults() or the local Postgres may set: each test gets its own values,
+# and monkeypatch restores them afterwards.
+ENV_KEYS = (
+    "WAREHOUSE",
+    "TRIBUTARY_DATA_DIR",
+    "TRIBUTARY_DUCKDB_PATH",
+    "DAGSTER_HOME",
+    "SOURCES__EXCHANGE__ARCHIVE_BASE_URL",
+    "SOURCES__EXCHANGE__SYMBOLS",
+    "SOURCES__EXCHANGE__START_MONTH",
+    "SOURCES__EXCHANGE__END_MONTH",
+    "SOURCES__GIT__REPOSITORIES",
+    "POSTGRES_HOST",
+    "POSTGRES_PORT",
+    "POSTGRES_USER",
+    "POSTGRES_PASSWORD",
+    "POSTGRES_DB",
+)
+
+SMALL_DEMO = {
+    "SOURCES__EXCHANGE__SYMBOLS": json.dumps(["BTCUSDT", "SOLUSDT"]),
+    "SOURCES__EXCHANGE__START_MONTH": "2024-12",
+    "SOURCES__EXCHANGE__END_MONTH": "2025-01",
+}
+"""Two symbols over two months, across the archive's switch to microsecond timestamps."""
+
+
+def isolate_environment(monkeypatch: pytest.MonkeyPatch, data_dir: Path, warehouse: str) -> None:
+    """Point every Tributary setting at ``data_dir`` with the small demo configuration."""
+    monkeypatch.setenv("PATH", os.environ["PATH"])  # apply_local_defaults may extend it
+    for key in ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("WAREHOUSE", warehouse)
+    monkeypatch.setenv("TRIBUTARY_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("DAGSTER_HOME", str(data_dir / "dagster"))
+    for key, value in SMALL_DEMO.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("SOURCES__GIT__REPOSITORIES", json.dumps([f"tributary={PROJECT_ROOT}"]))
+
+
+@pytest.fixture
+def tributary_env(monkeypatch, tmp_path):
+    """A DuckDB Tributary environment under a temporary data folder."""
+    isolate_environment(monkeypatch, tmp_path / "data", "duckdb")
+    return tmp_path / "data"
+
+
+def project_commit_count() -> int:
+    """Commits of this checkout reachable from HEAD, branches and tags, counted by git itself."""
+    output = subprocess.run(
+        ["git", "-C", str(PROJECT_ROOT), "rev-list", "--count", "HEAD", "--branches", "--tags"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(output.stdout)

@@ -1,0 +1,69 @@
+"""Rules of the dbt project checked over its manifest, and sqlfluff over its SQL."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orchestration.dbt_assets import prepare_manifest, tributary_dbt_project
+from orchestration.environment import apply_local_defaults
+
+from conftest import isolate_environment
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate_environment(monkeypatch, tmp_path_factory.mktemp("dbt") / "data", "duckdb")
+        apply_local_defaults()
+        return json.loads(prepare_manifest(tributary_dbt_project()).read_text())
+
+
+def _models(manifest):
+    return [node for node in manifest["nodes"].values() if node["resource_type"] == "model"]
+
+
+def test_marts_never_read_staging_or_sources(manifest):
+    for model in _models(manifest):
+        if model["fqn"][1] != "marts":
+            continue
+        parents = model["depends_on"]["nodes"]
+        assert not [p for p in parents if p.startswith("source.") or ".stg_" in p], model["name"]
+
+
+def test_staging_reads_only_sources(manifest):
+    for model in _models(manifest):
+        if model["fqn"][1] == "staging":
+            assert all(p.startswith("source.") for p in model["depends_on"]["nodes"]), model["name"]
+
+
+def test_every_model_and_column_is_described(manifest):
+    for model in _models(manifest):
+        assert model["description"].strip(), f"{model['name']} has no description"
+        assert model["columns"], f"{model['name']} documents no columns"
+        for column in model["columns"].values():
+            assert column["description"].strip(), f"{model['name']}.{column['name']}"
+
+
+def test_marts_enforce_their_contracts(manifest):
+    """With an enforced contract, a mart column missing from (or extra to) its documented columns
+    fails the build, so every mart column is described."""
+    for model in _models(manifest):
+        if model["fqn"][1] == "marts":
+            assert model["config"]["contract"]["enforced"], model["name"]
+
+
+def test_sqlfluff_lint_is_clean():
+    result = subprocess.run(
+        [sys.executable, "-m", "sqlfluff", "lint", "dbt_project"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

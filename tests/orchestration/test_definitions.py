@@ -1,0 +1,107 @@
+"""The Dagster definitions: one connected lineage graph from dlt resources to dbt marts."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from dagster import AssetKey
+
+from orchestration.build import BUILD_WAREHOUSE_JOB, build_definitions
+from orchestration.dbt_assets import tributary_dbt_project
+from orchestration.environment import prepare_dagster_home
+
+
+@pytest.fixture
+def asset_graph(tributary_env):
+    defs = build_definitions()
+    return defs, defs.resolve_asset_graph()
+
+
+def _kinds(node) -> set[str]:
+    return {tag.split("/", 2)[-1] for tag in node.tags if tag.startswith("dagster/kind/")}
+
+
+def test_every_dbt_source_is_loaded_by_a_dlt_asset(asset_graph):
+    _, graph = asset_graph
+    dlt_keys = {key for key in graph.get_all_asset_keys() if "dlt" in _kinds(graph.get(key))}
+    assert dlt_keys == {
+        AssetKey(["raw_exchange", "klines"]),
+        AssetKey(["raw_git", "commits"]),
+        AssetKey(["raw_git", "commit_files"]),
+    }
+    # Nothing in the graph is an external (unmaterializable) stand-in for a source.
+    assert all(graph.get(key).is_materializable for key in graph.get_all_asset_keys())
+
+
+def _seed_keys() -> set[AssetKey]:
+    manifest = json.loads(tributary_dbt_project().manifest_path.read_text())
+    return {
+        AssetKey([node["config"]["schema"], node["name"]])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "seed"
+    }
+
+
+def test_every_root_upstream_of_a_dbt_asset_is_a_dlt_asset_or_a_seed(asset_graph):
+    _, graph = asset_graph
+    seeds = _seed_keys()
+    assert AssetKey(["reference", "quote_assets"]) in seeds
+    dbt_keys = [key for key in graph.get_all_asset_keys() if "dbt" in _kinds(graph.get(key))]
+    assert AssetKey(["marts", "fct_market_daily"]) in dbt_keys
+    for key in dbt_keys:
+        for ancestor in _ancestors(graph, key):
+            node = graph.get(ancestor)
+            if not node.parent_keys:
+                assert "dlt" in _kinds(node) or ancestor in seeds, f"{key} has root {ancestor}"
+
+
+def _ancestors(graph, key):
+    seen, stack = set(), [key]
+    while stack:
+        for parent in graph.get(stack.pop()).parent_keys:
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return seen
+
+
+def test_marts_descend_from_their_raw_tables(asset_graph):
+    _, graph = asset_graph
+    assert AssetKey(["raw_exchange", "klines"]) in _ancestors(
+        graph, AssetKey(["marts", "fct_market_daily"])
+    )
+    assert AssetKey(["raw_git", "commit_files"]) in _ancestors(
+        graph, AssetKey(["marts", "fct_commits"])
+    )
+
+
+def test_dbt_tests_are_asset_checks_and_writers_share_one_pool(asset_graph):
+    defs, graph = asset_graph
+    check_keys = graph.asset_check_keys
+    assert any(check.asset_key == AssetKey(["marts", "fct_market_daily"]) for check in check_keys)
+    assert [assets_def.node_def.pools for assets_def in defs.assets] == [{"warehouse"}] * 3
+    job = defs.resolve_job_def(BUILD_WAREHOUSE_JOB)
+    assert job.executor_def.name == "in_process"
+
+
+def test_dagster_definitions_validate(tributary_env):
+    prepare_dagster_home()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dagster",
+            "definitions",
+            "validate",
+            "-m",
+            "orchestration.definitions",
+        ],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -9,7 +9,6 @@ export WAREHOUSE
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export DO_NOT_TRACK := 1
 export RUNTIME__DLTHUB_TELEMETRY := false
-export DAGSTER_HOME ?= $(CURDIR)/data/dagster
 
 .PHONY: install run test lint ui docs clean
 

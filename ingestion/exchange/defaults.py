@@ -1,8 +1,15 @@
-"""Default configuration of the exchange source, shared with the local mirror generator."""
+"""Default configuration of the exchange source, shared with the local exchange and its mirror."""
 
 BINANCE_ARCHIVE = "https://data.binance.vision"
-DEFAULT_MARKETS = ("spot",)
+SPOT_API_URL = "https://data-api.binance.vision"
+"""Binance's market-data-only REST host (``/api/v3/klines``)."""
+USDM_API_URL = "https://fapi.binance.com"
+"""Binance USD-M futures REST host (``/fapi/v1/klines``)."""
+
+DEFAULT_MARKETS = ("spot", "um")
 DEFAULT_SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
-DEFAULT_INTERVALS = ("1m",)
-DEFAULT_START_MONTH = "2024-11"
-DEFAULT_END_MONTH = "2025-02"
+DEFAULT_INTERVALS = ("1m", "1d")
+DEFAULT_START_DATE = "2024-12-01"
+
+DEMO_NOW = "2025-03-03T12:00:00+00:00"
+"""The local exchange's clock: the demo run loads up to this moment (archive, then REST tail)."""

@@ -7,7 +7,7 @@ volatility; a maintenance window and, for quiet symbols, minutes without trades 
 (no candle), as on the exchange. The same arguments always give byte-identical files::
 
     python -m ingestion.exchange.mirror data/mirror --symbols BTCUSDT,ETHUSDT \\
-        --start 2024-11 --end 2025-02
+        --start 2024-12-01 --now 2025-03-03T12:00:00+00:00
 """
 
 from __future__ import annotations
@@ -20,13 +20,25 @@ import random
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from ingestion.exchange.defaults import DEFAULT_END_MONTH, DEFAULT_START_MONTH, DEFAULT_SYMBOLS
+from ingestion.exchange.defaults import (
+    DEFAULT_INTERVALS,
+    DEFAULT_MARKETS,
+    DEFAULT_START_DATE,
+    DEFAULT_SYMBOLS,
+    DEMO_NOW,
+)
 from ingestion.exchange.layout import (
+    FUNDING_RATE_COLUMNS,
+    FUTURES_MARKETS,
+    INTERVAL_MILLISECONDS,
     KLINE_COLUMNS,
     Month,
+    daily_klines,
+    days_between,
+    funding_rate_path,
     monthly_klines_path,
     months_between,
     uses_microseconds,
@@ -152,16 +164,46 @@ def kline_rows(
         )
 
 
-def kline_csv(
-    market: str, symbol: str, month: Month, maintenance: Sequence[tuple[int, int]] = ()
-) -> bytes:
-    """The CSV inside one monthly 1m kline zip, formatted as the archive formats it."""
-    micro = uses_microseconds(market, month.first_day)
-    scale, close_offset = (1_000, 59_999_999) if micro else (1, 59_999)
+Candle = tuple[int, float, float, float, float, float, float, int, float, float]
+"""``(open_ms, open, high, low, close, volume, quote_volume, trades, taker_buy_volume,
+taker_buy_quote_volume)``."""
+
+
+def resample(candles: Sequence[Candle], interval_ms: int) -> list[Candle]:
+    """Candles of a longer interval from one-minute candles (UTC-aligned buckets), as the
+    exchange computes them: first open, highest high, lowest low, last close, sums."""
+    buckets: dict[int, list[Candle]] = {}
+    for candle in candles:
+        buckets.setdefault(candle[0] - candle[0] % interval_ms, []).append(candle)
+    return [
+        (
+            start,
+            group[0][1],
+            max(c[2] for c in group),
+            min(c[3] for c in group),
+            group[-1][4],
+            round(sum(c[5] for c in group), 8),
+            round(sum(c[6] for c in group), 8),
+            sum(c[7] for c in group),
+            round(sum(c[8] for c in group), 8),
+            round(sum(c[9] for c in group), 8),
+        )
+        for start, group in buckets.items()
+    ]
+
+
+def kline_csv(market: str, interval: str, candles: Sequence[Candle], period_start: date) -> bytes:
+    """The CSV inside one kline zip, formatted as the archive formats it (header row for
+    futures, microseconds for spot from 2025 on)."""
+    micro = uses_microseconds(market, period_start)
+    interval_ms = INTERVAL_MILLISECONDS[interval]
+    scale = 1_000 if micro else 1
+    close_offset = interval_ms * scale - 1
     out = io.StringIO()
     if market != "spot":
         out.write(",".join(KLINE_COLUMNS).replace("trade_count", "count") + "\n")
-    for open_ms, o, h, lo, c, v, qv, n, tbv, tbqv in kline_rows(symbol, month, maintenance):
+    rows = candles if interval_ms == MINUTE_MS else resample(candles, interval_ms)
+    for open_ms, o, h, lo, c, v, qv, n, tbv, tbqv in rows:
         open_time = open_ms * scale
         out.write(
             f"{open_time},{o:.8f},{h:.8f},{lo:.8f},{c:.8f},{v:.8f},{open_time + close_offset},"
@@ -170,10 +212,26 @@ def kline_csv(
     return out.getvalue().encode()
 
 
-def zip_bytes(member_name: str, content: bytes, month: Month) -> bytes:
+def funding_rate_csv(symbol: str, month: Month) -> bytes:
+    """A month of funding rates as the archive writes them: every 8 hours (4 hours for quiet
+    symbols from February 2025 on, as Binance switches intervals per symbol), with a header."""
+    rng = random.Random(_seed(symbol, "funding", month))
+    quiet = profile_for(symbol).quiet_minute_share > 0
+    out = io.StringIO()
+    out.write(",".join(FUNDING_RATE_COLUMNS) + "\n")
+    start_ms = int(month.start.timestamp() * 1000)
+    end_ms = int(month.next().start.timestamp() * 1000)
+    hours = 4 if quiet and month >= Month(2025, 2) else 8
+    for calc_time in range(start_ms, end_ms, hours * 3_600_000):
+        rate = round(rng.gauss(0.0001, 0.00008), 8)
+        out.write(f"{calc_time},{hours},{rate:.8f}\n")
+    return out.getvalue().encode()
+
+
+def zip_bytes(member_name: str, content: bytes, stamp: date) -> bytes:
     """A zip holding one file, with a fixed timestamp so that equal content gives equal bytes."""
     buffer = io.BytesIO()
-    info = zipfile.ZipInfo(member_name, date_time=(month.year, month.month, 1, 0, 0, 0))
+    info = zipfile.ZipInfo(member_name, date_time=(stamp.year, stamp.month, stamp.day, 0, 0, 0))
     info.compress_type = zipfile.ZIP_DEFLATED
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr(info, content)
@@ -185,37 +243,71 @@ def checksum_body(zip_content: bytes, zip_name: str) -> str:
     return f"{hashlib.sha256(zip_content).hexdigest()}  {zip_name}\n"
 
 
+def _write_zip(path: Path, csv: bytes, stamp: date, overwrite: bool) -> None:
+    checksum_path = path.with_name(path.name + ".CHECKSUM")
+    if path.exists() and checksum_path.exists() and not overwrite:
+        return
+    content = zip_bytes(path.name.removesuffix(".zip") + ".csv", csv, stamp)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    checksum_path.write_text(checksum_body(content, path.name))
+
+
 def write_mirror(
     root: Path,
     symbols: Sequence[str],
-    first: Month,
-    last: Month,
+    start: date,
+    now: datetime,
     markets: Sequence[str] = ("spot",),
+    intervals: Sequence[str] = ("1m",),
     maintenance: Sequence[str] = DEFAULT_MAINTENANCE,
     overwrite: bool = False,
 ) -> list[Path]:
-    """Write monthly 1m kline zips and their checksums under ``root``; return the zip paths.
+    """Write the archive as it stands at ``now``: monthly files for the months from ``start``'s
+    to the one before ``now``'s, daily files for the days of ``now``'s month before its day,
+    funding rates for futures markets; each zip with its ``.CHECKSUM``. Return the zip paths.
 
     Existing files are kept unless ``overwrite`` is set (they are deterministic anyway).
     """
     windows = [_parse_window(window) for window in maintenance]
+    current = Month.of(now.date())
+    months = [m for m in months_between(Month.of(start), current) if m < current]
+    days = days_between(max(start, current.first_day), now.date() - timedelta(days=1))
     written = []
-    for market in markets:
-        for symbol in symbols:
-            for month in months_between(first, last):
-                path = root / monthly_klines_path(market, symbol, "1m", month)
-                checksum_path = path.with_name(path.name + ".CHECKSUM")
-                written.append(path)
-                if path.exists() and checksum_path.exists() and not overwrite:
-                    continue
-                content = zip_bytes(
-                    path.name.removesuffix(".zip") + ".csv",
-                    kline_csv(market, symbol, month, windows),
-                    month,
-                )
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(content)
-                checksum_path.write_text(checksum_body(content, path.name))
+
+    for symbol in symbols:
+        for month in [*months, *([current] if days else [])]:
+            month_minutes: list[Candle] | None = None  # generated once, when first needed
+            planned = []
+            for market in markets:
+                for interval in intervals:
+                    if month == current:
+                        planned += [
+                            (daily.path, interval, day)
+                            for day in days
+                            for daily in daily_klines(market, symbol, interval, day)
+                        ]
+                    else:
+                        planned.append(
+                            (monthly_klines_path(market, symbol, interval, month), interval, None)
+                        )
+                if market in FUTURES_MARKETS and month != current:
+                    path = root / funding_rate_path(market, symbol, month)
+                    _write_zip(path, funding_rate_csv(symbol, month), month.first_day, overwrite)
+                    written.append(path)
+                for relative, interval, day in planned:
+                    path = root / relative
+                    written.append(path)
+                    if path.exists() and not overwrite:
+                        continue
+                    if month_minutes is None:
+                        month_minutes = list(kline_rows(symbol, month, windows))
+                    rows = month_minutes
+                    if day is not None:
+                        day_start = int(datetime.combine(day, time(), UTC).timestamp() * 1000)
+                        rows = [r for r in rows if day_start <= r[0] < day_start + 86_400_000]
+                    stamp = day or month.first_day
+                    _write_zip(path, kline_csv(market, interval, rows, stamp), stamp, overwrite)
     return written
 
 
@@ -223,9 +315,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("root", type=Path, help="folder to write the mirror into")
     parser.add_argument("--symbols", default=",".join(DEFAULT_SYMBOLS))
-    parser.add_argument("--markets", default="spot", help="comma-separated: spot, um, cm")
-    parser.add_argument("--start", default=DEFAULT_START_MONTH, help="first month, YYYY-MM")
-    parser.add_argument("--end", default=DEFAULT_END_MONTH, help="last month, YYYY-MM")
+    parser.add_argument("--markets", default=",".join(DEFAULT_MARKETS), help="spot, um, cm")
+    parser.add_argument("--intervals", default=",".join(DEFAULT_INTERVALS), help="1m, 1h, 1d...")
+    parser.add_argument("--start", default=DEFAULT_START_DATE, help="first day, YYYY-MM-DD")
+    parser.add_argument("--now", default=DEMO_NOW, help="the archive as it stands at this time")
     parser.add_argument(
         "--maintenance",
         action="append",
@@ -237,13 +330,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     paths = write_mirror(
         args.root,
         symbols=args.symbols.split(","),
-        first=Month.parse(args.start),
-        last=Month.parse(args.end),
+        start=date.fromisoformat(args.start),
+        now=datetime.fromisoformat(args.now),
         markets=args.markets.split(","),
+        intervals=args.intervals.split(","),
         maintenance=args.maintenance or DEFAULT_MAINTENANCE,
         overwrite=args.overwrite,
     )
-    print(f"mirror: {len(paths)} kline files under {args.root}")
+    print(f"mirror: {len(paths)} files under {args.root}")
 
 
 if __name__ == "__main__":

@@ -1,42 +1,113 @@
-"""The dlt source of exchange market data: Binance archive klines into ``raw_exchange``."""
+"""The dlt source of exchange data: Binance archive, REST tail and ccxt into ``raw_exchange``.
+
+One pass per run, in this order, so that each part knows where the one before stopped:
+
+1. **Archive** files (monthly for closed months, daily for the current month and for months whose
+   monthly file is not published yet; funding rates for futures markets), downloaded in parallel
+   over a bounded number of connections. A file whose checksum was loaded before is skipped.
+2. **REST tail**: from the last loaded candle of each series up to the cutoff (now, or the
+   configured end), dropping the still-open candle.
+3. **ccxt**: other exchanges' candles, from their last loaded candle up to the cutoff.
+
+Everything flows through one parent resource (``exchange_feed``, not loaded itself) into four
+tables: ``klines``, ``funding_rates``, ``archive_files`` (one row per archive file with its
+checksum, row count and load time) and ``rejected_rows`` (quarantined CSV lines with the reason).
+Progress lives in dlt's source state, which is committed together with the data, so a run killed
+halfway is simply repeated by the next run; merge keys make that repetition harmless.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import dlt
 import pyarrow as pa
+import pyarrow.compute as pc
+from dlt.common.libs.pyarrow import py_arrow_to_table_schema_columns
+from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.sources import DltResource
 
 from ingestion.exchange.archive import (
+    FUNDING_RATES_SCHEMA,
+    KLINES_SCHEMA,
     ArchiveError,
     ArchiveReader,
-    KlineFile,
-    load_kline_file,
+    FileOutcome,
+    load_archive_file,
 )
 from ingestion.exchange.defaults import (
     BINANCE_ARCHIVE,
-    DEFAULT_END_MONTH,
     DEFAULT_INTERVALS,
     DEFAULT_MARKETS,
-    DEFAULT_START_MONTH,
+    DEFAULT_START_DATE,
     DEFAULT_SYMBOLS,
+    SPOT_API_URL,
+    USDM_API_URL,
 )
-from ingestion.exchange.layout import Month, monthly_klines_path, months_between
+from ingestion.exchange.layout import (
+    FUNDING_RATE,
+    FUTURES_MARKETS,
+    INTERVAL_MILLISECONDS,
+    MONTHLY,
+    ArchiveFile,
+    Month,
+    daily_klines,
+    days_between,
+    monthly_funding_rates,
+    monthly_klines,
+)
 
 log = logging.getLogger(__name__)
 
-KLINE_KEY = ("exchange", "market", "symbol", "interval", "open_time")
+LOAD_ID_COLUMN: TTableSchemaColumns = {
+    "_dlt_load_id": {"name": "_dlt_load_id", "data_type": "text", "nullable": False}
+}
+KLINE_KEY = ("exchange", "market", "symbol", "interval", "open_time", "data_source")
+FUNDING_RATE_KEY = ("exchange", "market", "symbol", "funding_time")
+
+ARCHIVE_FILES_SCHEMA = pa.schema(
+    [
+        pa.field("path", pa.string(), nullable=False),
+        pa.field("exchange", pa.string()),
+        pa.field("market", pa.string()),
+        pa.field("data_type", pa.string()),
+        pa.field("symbol", pa.string()),
+        pa.field("interval", pa.string()),
+        pa.field("period", pa.string()),
+        pa.field("period_start", pa.date32()),
+        pa.field("period_end", pa.date32()),
+        pa.field("checksum", pa.string()),
+        pa.field("size_bytes", pa.int64()),
+        pa.field("row_count", pa.int64()),
+        pa.field("rejected_row_count", pa.int64()),
+        pa.field("status", pa.string()),
+        pa.field("error", pa.string()),
+        pa.field("loaded_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+REJECTED_ROWS_SCHEMA = pa.schema(
+    [
+        pa.field("source_file", pa.string(), nullable=False),
+        pa.field("data_type", pa.string()),
+        pa.field("line_number", pa.int64(), nullable=False),
+        pa.field("raw_line", pa.string()),
+        pa.field("reason", pa.string()),
+        pa.field("rejected_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
 
 
 @dataclass
 class RejectedFiles:
     """Archive files a run could not load, each with the reason; the other files still load."""
 
-    errors: list[ArchiveError] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
 
     def raise_if_any(self) -> None:
         if self.errors:
@@ -47,82 +118,336 @@ class RejectedFiles:
             )
 
 
-def planned_kline_files(
+class RunStarted:
+    """The first item of every run: each table is created even when a run adds no rows to it."""
+
+
+@dataclass(frozen=True)
+class TailCandles:
+    """Candles of the REST tail or of ccxt (not from an archive file)."""
+
+    table: pa.Table
+
+
+FeedItem = RunStarted | FileOutcome | TailCandles
+
+
+def table_columns(schema: pa.Schema) -> TTableSchemaColumns:
+    """dlt column hints of a raw table (so it exists with its columns before any row arrives)."""
+    return {**py_arrow_to_table_schema_columns(schema), **LOAD_ID_COLUMN}
+
+
+def parse_cutoff(end_date: str | None, now: datetime | None = None) -> datetime:
+    """The moment a run loads up to: the configured end (a date means the end of that day) or
+    now, whichever is earlier."""
+    now = now or datetime.now(UTC)
+    if not end_date:
+        return now
+    if len(end_date) == 10:
+        end = datetime.combine(date.fromisoformat(end_date), datetime.min.time(), UTC)
+        end += timedelta(days=1)
+    else:
+        end = datetime.fromisoformat(end_date.replace("Z", "+00:00"))
+        end = end if end.tzinfo else end.replace(tzinfo=UTC)
+    return min(end, now)
+
+
+def planned_files(
     markets: Sequence[str],
     symbols: Sequence[str],
     intervals: Sequence[str],
-    first: Month,
-    last: Month,
-) -> list[KlineFile]:
-    """Every monthly kline file the configuration asks for."""
+    start: date,
+    cutoff: datetime,
+    funding_rates: bool,
+) -> list[ArchiveFile]:
+    """Monthly files for the months that ended before the cutoff, daily files for the days of
+    the cutoff's month that ended before it; funding rates (monthly only) for futures markets.
+
+    A monthly file that turns out not to be published is replaced by its daily files
+    (:func:`daily_fallback`).
+    """
+    last_month = Month.of(cutoff.date())
+    months = []
+    month = Month.of(start)
+    while month < last_month:
+        months.append(month)
+        month = month.next()
+    current_days = days_between(max(start, last_month.first_day), cutoff.date() - timedelta(1))
+    files = []
+    for market in markets:
+        for symbol in symbols:
+            for interval in intervals:
+                files += [monthly_klines(market, symbol, interval, m) for m in months]
+                for day in current_days:
+                    files += daily_klines(market, symbol, interval, day)
+            if funding_rates and market in FUTURES_MARKETS:
+                files += [monthly_funding_rates(market, symbol, m) for m in months]
+    return files
+
+
+def daily_fallback(file: ArchiveFile, cutoff: datetime) -> list[ArchiveFile]:
+    """The daily files standing in for a monthly kline file that is not published yet."""
+    if file.period != MONTHLY or file.data_type == FUNDING_RATE or file.interval is None:
+        return []
+    last_day = min(file.period_end, cutoff.date() - timedelta(days=1))
     return [
-        KlineFile(
-            market, symbol, interval, month, monthly_klines_path(market, symbol, interval, month)
-        )
-        for market in markets
-        for symbol in symbols
-        for interval in intervals
-        for month in months_between(first, last)
+        daily
+        for day in days_between(file.period_start, last_day)
+        for daily in daily_klines(file.market, file.symbol, file.interval, day)
     ]
 
 
-def archive_klines(
+def archive_outcomes(
     reader: ArchiveReader,
-    files: Sequence[KlineFile],
-    rejected: RejectedFiles,
+    files: Sequence[ArchiveFile],
+    known_checksums: Mapping[str, str],
     max_connections: int,
-) -> Iterator[pa.Table]:
-    """Load files over at most ``max_connections`` parallel downloads, yielding one table a file.
+    fallback: Callable[[ArchiveFile], list[ArchiveFile]],
+) -> Iterator[FileOutcome]:
+    """Process files over at most ``max_connections`` parallel downloads, as they complete.
 
-    A file that fails verification or parsing is recorded in ``rejected`` and skipped whole.
+    At most twice that many files are in memory at once. When a file is not published, the
+    files ``fallback`` names for it are queued.
     """
-
-    def load(file: KlineFile) -> pa.Table | ArchiveError | None:
-        try:
-            return load_kline_file(reader, file)
-        except ArchiveError as error:
-            return error
-
+    queue = deque(files)
     with ThreadPoolExecutor(max_workers=max_connections) as pool:
-        window = 2 * max_connections
-        for start in range(0, len(files), window):
-            batch = files[start : start + window]
-            for file, outcome in zip(batch, pool.map(load, batch), strict=True):
-                if isinstance(outcome, ArchiveError):
-                    log.error("rejected %s", outcome)
-                    rejected.errors.append(outcome)
-                elif outcome is None:
-                    log.info("not in the archive (yet): %s", reader.location(file.path))
-                else:
-                    yield outcome
+        running: set[Future[FileOutcome]] = set()
+        while queue or running:
+            while queue and len(running) < 2 * max_connections:
+                file = queue.popleft()
+                running.add(
+                    pool.submit(load_archive_file, reader, file, known_checksums.get(file.path))
+                )
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                outcome = future.result()
+                if outcome.status == "not_published":
+                    queue.extend(fallback(outcome.file))
+                yield outcome
+
+
+def _series_key(exchange: str, market: str, symbol: str, interval: str) -> str:
+    return f"{exchange}|{market}|{symbol}|{interval}"
+
+
+def _remember_last_candles(last_open: dict[str, str], table: pa.Table) -> None:
+    """Record the newest open time of each series in ``table`` (usually a single series)."""
+    if table.num_rows == 0:
+        return
+    series = table.group_by(["exchange", "market", "symbol", "interval"]).aggregate(
+        [("open_time", "max")]
+    )
+    for row in series.to_pylist():
+        key = _series_key(row["exchange"], row["market"], row["symbol"], row["interval"])
+        newest = row["open_time_max"].isoformat()
+        if key not in last_open or datetime.fromisoformat(last_open[key]) < row["open_time_max"]:
+            last_open[key] = newest
+
+
+def _tail_start(last_open: Mapping[str, str], key: str, interval: str, start: date) -> datetime:
+    if key in last_open:
+        step = timedelta(milliseconds=INTERVAL_MILLISECONDS[interval])
+        return datetime.fromisoformat(last_open[key]) + step
+    return datetime.combine(start, datetime.min.time(), UTC)
+
+
+def archive_files_row(outcome: FileOutcome, loaded_at: datetime) -> pa.Table:
+    """The ``raw_exchange.archive_files`` row of a loaded or rejected file."""
+    file = outcome.file
+    rows = outcome.table.num_rows if outcome.table is not None else 0
+    return pa.Table.from_pylist(
+        [
+            {
+                "path": file.path,
+                "exchange": "binance",
+                "market": file.market,
+                "data_type": file.data_type,
+                "symbol": file.symbol,
+                "interval": file.interval,
+                "period": file.period,
+                "period_start": file.period_start,
+                "period_end": file.period_end,
+                "checksum": outcome.checksum,
+                "size_bytes": outcome.size_bytes,
+                "row_count": rows,
+                "rejected_row_count": len(outcome.rejected_rows),
+                "status": outcome.status,
+                "error": outcome.error,
+                "loaded_at": loaded_at,
+            }
+        ],
+        schema=ARCHIVE_FILES_SCHEMA,
+    )
+
+
+def rejected_rows_table(outcome: FileOutcome, rejected_at: datetime) -> pa.Table:
+    rows = outcome.rejected_rows
+    return pa.table(
+        {
+            "source_file": [outcome.file.path] * len(rows),
+            "data_type": [outcome.file.data_type] * len(rows),
+            "line_number": [row.line_number for row in rows],
+            "raw_line": [row.raw_line for row in rows],
+            "reason": [row.reason for row in rows],
+            "rejected_at": [rejected_at] * len(rows),
+        },
+        schema=REJECTED_ROWS_SCHEMA,
+    )
 
 
 @dlt.source(name="exchange", section="exchange")
 def exchange_source(
     archive_base_url: str = BINANCE_ARCHIVE,
+    spot_api_url: str = SPOT_API_URL,
+    usdm_api_url: str = USDM_API_URL,
     markets: Sequence[str] = DEFAULT_MARKETS,
     symbols: Sequence[str] = DEFAULT_SYMBOLS,
     intervals: Sequence[str] = DEFAULT_INTERVALS,
-    start_month: str = DEFAULT_START_MONTH,
-    end_month: str = DEFAULT_END_MONTH,
+    start_date: str = DEFAULT_START_DATE,
+    end_date: str | None = None,
+    funding_rates: bool = True,
+    ccxt_exchanges: Mapping[str, Any] | None = None,
     max_connections: int = 4,
     rejected: RejectedFiles | None = None,
-) -> DltResource:
-    """Candles (klines) of the Binance public archive, merged into ``raw_exchange.klines``.
+) -> list[DltResource]:
+    """Binance candles (archive, then REST tail), funding rates and other exchanges via ccxt.
 
-    One row per (exchange, market, symbol, interval, open_time), so re-loading a file replaces its
-    rows. Files that fail their checksum or cannot be parsed are skipped and listed in ``rejected``
-    (pass your own and call ``raise_if_any()`` after the run to fail on them).
+    Args:
+        archive_base_url: the archive (``https://data.binance.vision``), an HTTP mirror or a folder.
+        spot_api_url, usdm_api_url: REST hosts for the tail of spot and USD-M candles; an empty
+            string switches the REST tail of that market off.
+        markets, symbols, intervals: what to load (archive names: ``spot``/``um``, ``1m``...).
+        start_date: first day (``YYYY-MM-DD``); monthly files make it start at its month.
+        end_date: last day (inclusive) or moment (ISO time) to load; default now.
+        funding_rates: load funding rates of futures markets.
+        ccxt_exchanges: ``{exchange_id: {"symbols": [...], "config": {...}}}`` for ccxt.
+        max_connections: parallel archive downloads.
+        rejected: collects rejected files; call ``raise_if_any()`` after the run to fail on them.
     """
     reader = ArchiveReader(archive_base_url)
-    files = planned_kline_files(
-        markets, symbols, intervals, Month.parse(start_month), Month.parse(end_month)
-    )
+    first_day = date.fromisoformat(start_date)
     rejections = rejected if rejected is not None else RejectedFiles()
+    api_urls = {"spot": spot_api_url, "um": usdm_api_url}
 
-    @dlt.resource(name="klines", write_disposition="merge", primary_key=list(KLINE_KEY))
-    def klines() -> Iterator[pa.Table]:
+    @dlt.resource(name="exchange_feed", selected=False)
+    def exchange_feed() -> Iterator[FeedItem]:
+        yield RunStarted()
+        cutoff = parse_cutoff(end_date)
+        state = dlt.current.source_state()
+        checksums: dict[str, str] = state.setdefault("archive_checksums", {})
+        last_open: dict[str, str] = state.setdefault("last_open_time", {})
         reader.check_available()
-        yield from archive_klines(reader, files, rejections, max_connections)
 
-    return klines
+        files = planned_files(markets, symbols, intervals, first_day, cutoff, funding_rates)
+        counts: dict[str, int] = {}
+        for outcome in archive_outcomes(
+            reader,
+            files,
+            checksums,
+            max_connections,
+            lambda file: daily_fallback(file, cutoff),
+        ):
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+            if outcome.status == "rejected":
+                log.error("rejected %s", outcome.error)
+                rejections.errors.append(outcome.error or outcome.location)
+            elif outcome.status == "loaded":
+                assert outcome.checksum is not None and outcome.table is not None
+                checksums[outcome.file.path] = outcome.checksum
+                if outcome.file.data_type != FUNDING_RATE:
+                    _remember_last_candles(last_open, outcome.table)
+            if outcome.status in ("loaded", "rejected"):
+                yield outcome
+        log.info("archive files: %s", ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+
+        for market in markets:
+            if not api_urls.get(market):
+                continue
+            from ingestion.exchange.rest import BinanceRest
+
+            rest = BinanceRest(api_urls[market], market)
+            for symbol in symbols:
+                for interval in intervals:
+                    key = _series_key("binance", market, symbol, interval)
+                    since = _tail_start(last_open, key, interval, first_day)
+                    for table in rest.klines(symbol, interval, since, cutoff):
+                        _remember_last_candles(last_open, table)
+                        yield TailCandles(table)
+
+        for exchange_id, settings in (ccxt_exchanges or {}).items():
+            from ingestion.exchange.ccxt_klines import ccxt_klines
+
+            for symbol in settings.get("symbols", []):
+                for interval in intervals:
+                    key = _series_key(exchange_id, "ccxt", symbol, interval)
+                    since = _tail_start(last_open, key, interval, first_day)
+                    for table in ccxt_klines(
+                        exchange_id, [symbol], interval, since, cutoff, settings.get("config")
+                    ):
+                        if table.num_rows:
+                            newest = pc.max(table["open_time"]).as_py()
+                            last_open[key] = newest.isoformat()
+                        yield TailCandles(table)
+
+    @dlt.transformer(
+        data_from=exchange_feed,
+        name="klines",
+        write_disposition="merge",
+        primary_key=list(KLINE_KEY),
+        columns=table_columns(KLINES_SCHEMA),
+    )
+    def klines(item: FeedItem) -> Iterator[Any]:
+        """Candles of every source; one row per series, open time and data source."""
+        if isinstance(item, RunStarted):
+            yield dlt.mark.materialize_table_schema()
+        archive_candles = isinstance(item, FileOutcome) and item.file.data_type != FUNDING_RATE
+        if (isinstance(item, TailCandles) or archive_candles) and item.table is not None:
+            yield item.table
+
+    @dlt.transformer(
+        data_from=exchange_feed,
+        name="funding_rates",
+        write_disposition="merge",
+        primary_key=list(FUNDING_RATE_KEY),
+        columns=table_columns(FUNDING_RATES_SCHEMA),
+    )
+    def funding_rates_(item: FeedItem) -> Iterator[Any]:
+        """Funding rates of futures markets, one row per symbol and funding time."""
+        if isinstance(item, RunStarted):
+            yield dlt.mark.materialize_table_schema()
+        if (
+            isinstance(item, FileOutcome)
+            and item.file.data_type == FUNDING_RATE
+            and item.table is not None
+        ):
+            yield item.table
+
+    @dlt.transformer(
+        data_from=exchange_feed,
+        name="archive_files",
+        write_disposition="merge",
+        primary_key="path",
+        columns=table_columns(ARCHIVE_FILES_SCHEMA),
+    )
+    def archive_files(item: FeedItem) -> Iterator[Any]:
+        """One row per archive file seen: checksum, size, rows loaded and quarantined, status."""
+        if isinstance(item, RunStarted):
+            yield dlt.mark.materialize_table_schema()
+        if isinstance(item, FileOutcome):
+            yield archive_files_row(item, datetime.now(UTC))
+
+    @dlt.transformer(
+        data_from=exchange_feed,
+        name="rejected_rows",
+        write_disposition="merge",
+        primary_key=["source_file", "line_number"],
+        columns=table_columns(REJECTED_ROWS_SCHEMA),
+    )
+    def rejected_rows(item: FeedItem) -> Iterator[Any]:
+        """Quarantined CSV lines: the file, line number, the line itself and why it failed."""
+        if isinstance(item, RunStarted):
+            yield dlt.mark.materialize_table_schema()
+        if isinstance(item, FileOutcome) and item.rejected_rows:
+            yield rejected_rows_table(item, datetime.now(UTC))
+
+    return [exchange_feed, klines, funding_rates_, archive_files, rejected_rows]

@@ -18,9 +18,10 @@ import io
 import math
 import random
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from ingestion.exchange.defaults import (
@@ -164,14 +165,22 @@ def kline_rows(
         )
 
 
-Candle = tuple[int, float, float, float, float, float, float, int, float, float]
+Volume = float | Decimal
+"""A volume: a float as generated, an exact decimal once summed by :func:`resample`."""
+Candle = tuple[int, float, float, float, float, Volume, Volume, int, Volume, Volume]
 """``(open_ms, open, high, low, close, volume, quote_volume, trades, taker_buy_volume,
 taker_buy_quote_volume)``."""
 
 
+def _exact_sum(values: Iterable[Volume]) -> Decimal:
+    """The sum of values as the files print them (8 decimals), without float rounding."""
+    return sum((Decimal(f"{value:.8f}") for value in values), Decimal(0))
+
+
 def resample(candles: Sequence[Candle], interval_ms: int) -> list[Candle]:
     """Candles of a longer interval from one-minute candles (UTC-aligned buckets), as the
-    exchange computes them: first open, highest high, lowest low, last close, sums."""
+    exchange computes them: first open, highest high, lowest low, last close, and the exact sums
+    of the one-minute volumes as printed."""
     buckets: dict[int, list[Candle]] = {}
     for candle in candles:
         buckets.setdefault(candle[0] - candle[0] % interval_ms, []).append(candle)
@@ -182,11 +191,11 @@ def resample(candles: Sequence[Candle], interval_ms: int) -> list[Candle]:
             max(c[2] for c in group),
             min(c[3] for c in group),
             group[-1][4],
-            round(sum(c[5] for c in group), 8),
-            round(sum(c[6] for c in group), 8),
+            _exact_sum(c[5] for c in group),
+            _exact_sum(c[6] for c in group),
             sum(c[7] for c in group),
-            round(sum(c[8] for c in group), 8),
-            round(sum(c[9] for c in group), 8),
+            _exact_sum(c[8] for c in group),
+            _exact_sum(c[9] for c in group),
         )
         for start, group in buckets.items()
     ]

@@ -41,6 +41,7 @@ from ingestion.exchange.archive import (
     FileOutcome,
     load_archive_file,
 )
+from ingestion.exchange.ccxt_klines import ccxt_klines
 from ingestion.exchange.defaults import (
     BINANCE_ARCHIVE,
     DEFAULT_INTERVALS,
@@ -62,6 +63,7 @@ from ingestion.exchange.layout import (
     monthly_funding_rates,
     monthly_klines,
 )
+from ingestion.exchange.rest import BinanceRest
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,8 @@ LOAD_ID_COLUMN: TTableSchemaColumns = {
     "_dlt_load_id": {"name": "_dlt_load_id", "data_type": "text", "nullable": False}
 }
 KLINE_KEY = ("exchange", "market", "symbol", "interval", "open_time", "data_source")
+REST_WEIGHT_LIMITS = {"spot": 6000, "um": 2400}
+"""Request weight Binance allows per minute and IP: spot API and USD-M futures API."""
 FUNDING_RATE_KEY = ("exchange", "market", "symbol", "funding_time")
 
 ARCHIVE_FILES_SCHEMA = pa.schema(
@@ -320,7 +324,9 @@ def exchange_source(
         start_date: first day (``YYYY-MM-DD``); monthly files make it start at its month.
         end_date: last day (inclusive) or moment (ISO time) to load; default now.
         funding_rates: load funding rates of futures markets.
-        ccxt_exchanges: ``{exchange_id: {"symbols": [...], "config": {...}}}`` for ccxt.
+        ccxt_exchanges: other exchanges through ccxt, ``{exchange_id: {"symbols": ["BTC/USDT"],
+            "intervals": [...], "start_date": "...", "config": {...}}}``; intervals and start
+            default to the ones above, ``config`` goes to the ccxt exchange's constructor.
         max_connections: parallel archive downloads.
         rejected: collects rejected files; call ``raise_if_any()`` after the run to fail on them.
     """
@@ -363,9 +369,7 @@ def exchange_source(
         for market in markets:
             if not api_urls.get(market):
                 continue
-            from ingestion.exchange.rest import BinanceRest
-
-            rest = BinanceRest(api_urls[market], market)
+            rest = BinanceRest(api_urls[market], market, weight_limit=REST_WEIGHT_LIMITS[market])
             for symbol in symbols:
                 for interval in intervals:
                     key = _series_key("binance", market, symbol, interval)
@@ -375,12 +379,11 @@ def exchange_source(
                         yield TailCandles(table)
 
         for exchange_id, settings in (ccxt_exchanges or {}).items():
-            from ingestion.exchange.ccxt_klines import ccxt_klines
-
+            ccxt_first_day = date.fromisoformat(settings.get("start_date", start_date))
             for symbol in settings.get("symbols", []):
-                for interval in intervals:
+                for interval in settings.get("intervals", intervals):
                     key = _series_key(exchange_id, "ccxt", symbol, interval)
-                    since = _tail_start(last_open, key, interval, first_day)
+                    since = _tail_start(last_open, key, interval, ccxt_first_day)
                     for table in ccxt_klines(
                         exchange_id, [symbol], interval, since, cutoff, settings.get("config")
                     ):

@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export DO_NOT_TRACK := 1
 export RUNTIME__DLTHUB_TELEMETRY := false
 
-.PHONY: install run test lint ui docs clean
+.PHONY: install run test lint ui docs bench clean
 
 install: $(STAMP)
 
@@ -40,6 +40,9 @@ ui: $(STAMP) ## Dagster UI on http://127.0.0.1:3000
 
 docs: $(STAMP) ## dbt docs site on http://127.0.0.1:8080 (build the warehouse first)
 	$(BIN)/python -m orchestration.docs
+
+bench: $(STAMP) ## benchmarks: exchange load vs DuckDB read_csv, incremental vs full dbt build
+	$(BIN)/python -m benchmarks.exchange_load
 
 clean: ## remove what runs wrote (the data folder and dbt targets), keep the virtualenv
 	rm -rf data dbt_project/target dbt_project/logs

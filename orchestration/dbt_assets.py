@@ -11,6 +11,7 @@ from ingestion.warehouse import PROJECT_ROOT, warehouse_kind
 from orchestration.dlt_assets import WAREHOUSE_POOL
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
 
 
 def tributary_dbt_project() -> DbtProject:
@@ -50,8 +51,9 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
         pool=WAREHOUSE_POOL,
     )
     def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        """``dbt build`` of the selected models: seeds, models, unit tests and data tests."""
-        yield from dbt.cli(["build"], context=context).stream()
+        """``dbt build`` of the selected models: seeds, models and data tests (the data tests are
+        asset checks). Unit tests check the SQL, not the data: `make test` runs them."""
+        yield from dbt.cli(BUILD_ARGS, context=context).stream()
 
     return dbt_models
 

@@ -10,7 +10,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from ingestion.exchange import RejectedFiles, exchange_source
 from ingestion.git import git_source
 from ingestion.warehouse import dlt_pipeline
-from orchestration.environment import prepare_local_archive_mirror
+from orchestration.environment import exchange_endpoints
 
 WAREHOUSE_POOL = "warehouse"
 """Concurrency pool of every asset that writes the warehouse (DuckDB takes one writer)."""
@@ -37,10 +37,12 @@ def build_exchange_assets() -> AssetsDefinition:
         pool=WAREHOUSE_POOL,
     )
     def exchange_assets(context: AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[Any]:
-        """Binance archive klines; files that fail verification fail the run after the rest load."""
-        prepare_local_archive_mirror()
+        """Binance archive files, the REST tail and ccxt; files that fail verification fail the
+        run after everything else has loaded."""
         rejected = RejectedFiles()
-        yield from dlt.run(context=context, dlt_source=exchange_source(rejected=rejected))
+        with exchange_endpoints() as endpoints:
+            source = exchange_source(rejected=rejected, **endpoints)
+            yield from dlt.run(context=context, dlt_source=source)
         rejected.raise_if_any()
 
     return exchange_assets

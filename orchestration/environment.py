@@ -1,9 +1,11 @@
 """The local defaults of a Tributary run, applied only where the environment says nothing.
 
-Offline by design, online by configuration: with nothing set, the exchange source reads a
-generated archive mirror under ``data/mirror`` and the git source reads this checkout. Setting
+Offline by design, online by configuration: with no exchange endpoint configured, the exchange
+source talks HTTP to a local exchange on 127.0.0.1 (:mod:`ingestion.exchange.local_exchange`)
+that serves a generated archive mirror under ``data/mirror`` and a REST klines endpoint, with its
+clock set to the demo's "now"; the git source reads this checkout. Setting
 ``SOURCES__EXCHANGE__ARCHIVE_BASE_URL=https://data.binance.vision`` (or any other value) switches
-to that location through the very same code path.
+to the real endpoints (REST hosts default to Binance's) through the very same code path.
 """
 
 from __future__ import annotations
@@ -11,22 +13,28 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import dlt
 
 from ingestion.exchange.defaults import (
-    DEFAULT_END_MONTH,
+    DEFAULT_INTERVALS,
     DEFAULT_MARKETS,
-    DEFAULT_START_MONTH,
+    DEFAULT_START_DATE,
     DEFAULT_SYMBOLS,
+    DEMO_NOW,
 )
-from ingestion.exchange.layout import Month
+from ingestion.exchange.local_exchange import LocalExchange
 from ingestion.exchange.mirror import write_mirror
 from ingestion.warehouse import PROJECT_ROOT, data_dir, duckdb_path
 
 ARCHIVE_BASE_URL = "SOURCES__EXCHANGE__ARCHIVE_BASE_URL"
+DEMO_CCXT_START_DATE = "2025-03-01"
+"""The demo's ccxt feed covers the last few days (ccxt pages 1,000 candles per request)."""
 DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
 
 
@@ -44,7 +52,6 @@ def apply_local_defaults() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("DAGSTER_HOME", str(data_dir() / "dagster"))
     os.environ.setdefault("TRIBUTARY_DUCKDB_PATH", str(duckdb_path()))
-    os.environ.setdefault(ARCHIVE_BASE_URL, str(local_mirror_dir()))
     os.environ.setdefault("SOURCES__GIT__REPOSITORIES", f'["tributary={PROJECT_ROOT}"]')
     # Completed load packages are of no further use and take ~45 MB per million rows.
     os.environ.setdefault("LOAD__DELETE_COMPLETED_JOBS", "true")
@@ -58,24 +65,56 @@ def prepare_dagster_home() -> Path:
     return home
 
 
-def _configured(name: str, default: Sequence[str] | str) -> Sequence[str] | str:
+def _configured(name: str, default: Sequence[str] | str) -> Any:
     """An exchange-source setting as dlt resolves it (environment, config.toml), or default."""
     value = dlt.config.get(f"sources.exchange.{name}", str if isinstance(default, str) else list)
     return default if value is None else value
 
 
-def prepare_local_archive_mirror() -> None:
-    """Generate the local archive mirror when the exchange source is configured to read it.
+def uses_local_exchange() -> bool:
+    """True when no archive endpoint is configured: the demo's local exchange stands in."""
+    return not _configured("archive_base_url", "")
 
-    Files that already exist are kept; the generator is deterministic.
-    """
+
+def prepare_local_archive_mirror() -> Path:
+    """Generate the local archive mirror for the configured symbols, markets and intervals as
+    it stands at the demo's "now". Files that already exist are kept (the generator is
+    deterministic)."""
     mirror = local_mirror_dir()
-    if Path(os.environ.get(ARCHIVE_BASE_URL, "")).resolve() != mirror.resolve():
-        return
     write_mirror(
         mirror,
         symbols=list(_configured("symbols", DEFAULT_SYMBOLS)),
-        first=Month.parse(str(_configured("start_month", DEFAULT_START_MONTH))),
-        last=Month.parse(str(_configured("end_month", DEFAULT_END_MONTH))),
+        start=date.fromisoformat(_configured("start_date", DEFAULT_START_DATE)),
+        now=datetime.fromisoformat(DEMO_NOW),
         markets=list(_configured("markets", DEFAULT_MARKETS)),
+        intervals=list(_configured("intervals", DEFAULT_INTERVALS)),
     )
+    return mirror
+
+
+@contextmanager
+def exchange_endpoints() -> Iterator[dict[str, Any]]:
+    """Arguments for ``exchange_source``: nothing when endpoints are configured (dlt resolves
+    them), or the URLs of a local exchange started for the duration of the block."""
+    if not uses_local_exchange():
+        yield {}
+        return
+    mirror = prepare_local_archive_mirror()
+    symbols = list(_configured("symbols", DEFAULT_SYMBOLS))
+    with LocalExchange(mirror, now=datetime.fromisoformat(DEMO_NOW), symbols=symbols) as exchange:
+        endpoints: dict[str, Any] = {
+            "archive_base_url": exchange.url,
+            "spot_api_url": exchange.url,
+            "usdm_api_url": exchange.url,
+            "end_date": _configured("end_date", DEMO_NOW),
+        }
+        if dlt.config.get("sources.exchange.ccxt_exchanges") is None:
+            # ccxt's Binance US client, pointed at the local exchange (same API format).
+            endpoints["ccxt_exchanges"] = {
+                "binanceus": {
+                    "symbols": ["BTC/USDT"],
+                    "start_date": DEMO_CCXT_START_DATE,
+                    "config": exchange.ccxt_config(),
+                }
+            }
+        yield endpoints

@@ -17,9 +17,14 @@ ENV_KEYS = (
     "TRIBUTARY_DUCKDB_PATH",
     "DAGSTER_HOME",
     "SOURCES__EXCHANGE__ARCHIVE_BASE_URL",
+    "SOURCES__EXCHANGE__SPOT_API_URL",
+    "SOURCES__EXCHANGE__USDM_API_URL",
+    "SOURCES__EXCHANGE__MARKETS",
     "SOURCES__EXCHANGE__SYMBOLS",
-    "SOURCES__EXCHANGE__START_MONTH",
-    "SOURCES__EXCHANGE__END_MONTH",
+    "SOURCES__EXCHANGE__INTERVALS",
+    "SOURCES__EXCHANGE__START_DATE",
+    "SOURCES__EXCHANGE__END_DATE",
+    "SOURCES__EXCHANGE__CCXT_EXCHANGES",
     "SOURCES__GIT__REPOSITORIES",
     "POSTGRES_HOST",
     "POSTGRES_PORT",
@@ -30,10 +35,11 @@ ENV_KEYS = (
 
 SMALL_DEMO = {
     "SOURCES__EXCHANGE__SYMBOLS": json.dumps(["BTCUSDT", "SOLUSDT"]),
-    "SOURCES__EXCHANGE__START_MONTH": "2024-12",
-    "SOURCES__EXCHANGE__END_MONTH": "2025-01",
+    "SOURCES__EXCHANGE__START_DATE": "2025-02-01",
 }
-"""Two symbols over two months, across the archive's switch to microsecond timestamps."""
+"""Two symbols (one with quiet minutes) in both markets (spot files in microseconds, futures in
+milliseconds) from February to the demo's "now": a monthly file, two daily files and the REST
+tail of each series."""
 
 
 def isolate_environment(monkeypatch: pytest.MonkeyPatch, data_dir: Path, warehouse: str) -> None:

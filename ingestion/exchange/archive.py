@@ -103,7 +103,10 @@ FUNDING_RATE_CSV = CsvFormat(
     required=FUNDING_RATE_COLUMNS,
 )
 
+_HEADER = re.compile(rb"[A-Za-z_][A-Za-z0-9_ ]*(,[A-Za-z_][A-Za-z0-9_ ]*)*")
+"""A header line holds nothing but column names (a data line starts with a digit)."""
 _INTEGER = re.compile(rb"-?\d+")
+_MAX_INTEGER_DIGITS = 38 - PRICE_SCALE
 _DECIMAL = re.compile(rb"-?\d+(\.\d*)?")
 
 
@@ -240,10 +243,14 @@ def _line_problem(fields: list[bytes], csv_format: CsvFormat) -> str | None:
         if pa.types.is_integer(kind):
             if not _INTEGER.fullmatch(text):
                 return f"{name} is not an integer: {text.decode(errors='replace')!r}"
+            if not -(2**63) <= int(text) < 2**63:
+                return f"{name} is out of the 64-bit integer range: {text.decode()!r}"
         elif not _DECIMAL.fullmatch(text):
             return f"{name} is not a number: {text.decode(errors='replace')!r}"
         elif len(text.partition(b".")[2]) > PRICE_SCALE:
             return f"{name} has more than {PRICE_SCALE} decimal places: {text.decode()!r}"
+        elif len(text.lstrip(b"-").partition(b".")[0].lstrip(b"0")) > _MAX_INTEGER_DIGITS:
+            return f"{name} is too large for decimal(38, {PRICE_SCALE}): {text.decode()!r}"
     return None
 
 
@@ -270,13 +277,13 @@ def read_archive_csv(
 ) -> tuple[pa.Table, list[RejectedRow]]:
     """Parse an archive CSV with or without a header row into a table of the format's columns.
 
-    The first byte tells whether there is a header (a digit means data). When Arrow's reader
+    A first line of nothing but column names is a header; anything else is data. When Arrow's reader
     cannot parse the whole file, the lines that break it are found, returned with the reason and
     left out, and the rest is parsed.
     """
-    has_header = bool(csv_bytes) and not csv_bytes[:1].isdigit()
+    has_header = bool(_HEADER.fullmatch(csv_bytes.partition(b"\n")[0].strip()))
     skip_rows = 1 if has_header else 0
-    if not csv_bytes.strip() or (has_header and csv_bytes.count(b"\n") <= 1):
+    if not csv_bytes.strip() or (has_header and not csv_bytes.partition(b"\n")[2].strip()):
         return _empty(csv_format), []
     try:
         table = _read_typed(csv_bytes, csv_format, skip_rows)

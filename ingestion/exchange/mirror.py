@@ -287,8 +287,8 @@ def write_mirror(
     for symbol in symbols:
         for month in [*months, *([current] if days else [])]:
             month_minutes: list[Candle] | None = None  # generated once, when first needed
-            planned = []
             for market in markets:
+                planned = []
                 for interval in intervals:
                     if month == current:
                         planned += [

@@ -1,8 +1,12 @@
 """The Binance-archive source against a generated local mirror, loaded by dlt into a real DuckDB.
 
-The mirror is served both as a folder and over real HTTP (a ``ThreadingHTTPServer`` on 127.0.0.1).
-Expected values are computed independently of the source: row counts by unzipping the files and
-counting CSV lines, prices by reading the CSV text, instants from the calendar.
+The mirror is served over real HTTP (:class:`ArchiveServer`, a ``ThreadingHTTPServer`` on
+127.0.0.1 that records every request and can misbehave on demand) or read as a folder. Expected
+values are computed independently of the source: row counts by unzipping the files and counting
+CSV lines, values from the CSV text, instants from the calendar, paths written out literally.
+
+Fault handling (re-issued, tampered, corrupt and malformed files, unpublished months, HTTP
+errors, killed runs) is in ``test_exchange_faults.py``, which shares the helpers defined here.
 """
 
 from __future__ import annotations
@@ -10,18 +14,20 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import shutil
 import threading
+import time
 import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
 
 import dlt
 import duckdb
@@ -31,68 +37,113 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion.exchange import ArchiveError, RejectedFiles, exchange_source
 from ingestion.exchange.archive import (
+    FUNDING_RATE_CSV,
+    KLINE_CSV,
     TIMESTAMP,
     ArchiveReader,
-    KlineFile,
-    load_kline_file,
-    read_kline_csv,
+    load_archive_file,
+    read_archive_csv,
     to_utc_timestamp,
+    unzip_csv,
     verify_checksum,
 )
-from ingestion.exchange.layout import Month
+from ingestion.exchange.layout import Month, monthly_klines
 from ingestion.exchange.mirror import write_mirror
+from ingestion.exchange.source import planned_files
 
-SYMBOLS = ("BTCUSDT", "ETHUSDT")
-MONTHS = ("2024-12", "2025-01")
-MINUTES_DECEMBER = 31 * 24 * 60
+# --- the archive mirror these tests load --------------------------------------------------------
+
+SYMBOLS = ("BTCUSDT", "SOLUSDT")
+MARKETS = ("spot", "um")
+START = date(2025, 1, 1)
+NOW = datetime(2025, 2, 3, 12, 0, tzinfo=UTC)
+"""The mirror's clock: January is closed (monthly files), February 1 and 2 have daily files."""
+JANUARY = Month(2025, 1)
+DAYS = (date(2025, 2, 1), date(2025, 2, 2))
+ARCHIVE_SOURCE: dict[str, Any] = {
+    "markets": list(MARKETS),
+    "symbols": list(SYMBOLS),
+    "intervals": ["1m"],
+    "start_date": "2025-01-01",
+    "end_date": "2025-02-02",
+}
+"""What the tests load from the mirror: every 1m file and the funding rates."""
+
+PREFIX = {"spot": "data/spot", "um": "data/futures/um"}
+MINUTES_JANUARY = 31 * 24 * 60
+MINUTES_PER_DAY = 24 * 60
 MAINTENANCE_START = datetime(2025, 1, 15, 2, 0, tzinfo=UTC)
 MAINTENANCE_END = datetime(2025, 1, 15, 3, 30, tzinfo=UTC)
 MAINTENANCE_MINUTES = 90
-KEY = "exchange, market, symbol, interval, open_time"
-MONTH_OF = "strftime(open_time at time zone 'UTC', '%Y-%m')"
+KLINE_HEADER = (
+    b"open_time,open,high,low,close,volume,close_time,quote_volume,count,"
+    b"taker_buy_volume,taker_buy_quote_volume,ignore"
+)
+FUNDING_HEADER = b"calc_time,funding_interval_hours,last_funding_rate"
+KLINE_KEY = "exchange, market, symbol, interval, open_time, data_source"
+RAW_TABLES = ("klines", "funding_rates", "archive_files", "rejected_rows")
 
-# --- fixtures and helpers ----------------------------------------------------------------------
+
+def kline_path(market: str, symbol: str, period: str, interval: str = "1m") -> str:
+    """Archive path of a kline zip; ``period`` is ``YYYY-MM`` (monthly) or ``YYYY-MM-DD``."""
+    frequency = "monthly" if len(period) == 7 else "daily"
+    name = f"{symbol}-{interval}-{period}.zip"
+    return f"{PREFIX[market]}/{frequency}/klines/{symbol}/{interval}/{name}"
+
+
+def funding_path(symbol: str, month: str) -> str:
+    return f"data/futures/um/monthly/fundingRate/{symbol}/{symbol}-fundingRate-{month}.zip"
+
+
+def archive_kline_paths(interval: str = "1m") -> list[str]:
+    return [
+        kline_path(market, symbol, period, interval)
+        for market in MARKETS
+        for symbol in SYMBOLS
+        for period in ("2025-01", *(day.isoformat() for day in DAYS))
+    ]
+
+
+ARCHIVE_FUNDING_PATHS = [funding_path(symbol, "2025-01") for symbol in SYMBOLS]
+ARCHIVE_PATHS = [*archive_kline_paths(), *ARCHIVE_FUNDING_PATHS]
+"""Every file the tests load (1m klines and funding rates), written out independently."""
+
+
+def shared_mirror(tmp_path_factory, name: str, **arguments: Any) -> Path:
+    """A mirror under the session's temporary folder, generated once per session.
+
+    ``write_mirror`` keeps files that exist, so a second call (from the other test module) only
+    lists them.
+    """
+    root = tmp_path_factory.getbasetemp() / name
+    write_mirror(root, **arguments)
+    return root
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _no_telemetry() -> Iterator[None]:
+def no_telemetry() -> Iterator[None]:
+    """dlt telemetry off (offline it only slows runs down); the fault tests use it too."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
         patch.setenv("DO_NOT_TRACK", "1")
         yield
 
 
-@pytest.fixture(scope="module")
-def mirror(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("mirror")
-    write_mirror(root, symbols=list(SYMBOLS), first=Month(2024, 12), last=Month(2025, 1))
-    return root
+@pytest.fixture(scope="session")
+def archive_mirror(tmp_path_factory) -> Path:
+    """Two symbols, spot and USD-M, 1m and 1d: January monthly, February 1-2 daily, funding."""
+    return shared_mirror(
+        tmp_path_factory,
+        "archive-mirror",
+        symbols=SYMBOLS,
+        start=START,
+        now=NOW,
+        markets=MARKETS,
+        intervals=("1m", "1d"),
+    )
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format, *args) -> None:
-        pass
-
-
-@contextmanager
-def serve(directory: Path) -> Iterator[str]:
-    """Serve ``directory`` over HTTP on a free local port; yield its base URL."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        host, port = server.server_address[:2]
-        yield f"http://{host}:{port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-def zip_path(root: Path, symbol: str, month: str) -> Path:
-    (path,) = root.rglob(f"{symbol}-1m-{month}.zip")
-    return path
+# --- helpers shared with test_exchange_faults.py ------------------------------------------------
 
 
 def csv_lines(path: Path) -> list[bytes]:
@@ -102,12 +153,17 @@ def csv_lines(path: Path) -> list[bytes]:
         return archive.read(member).splitlines()
 
 
-def write_zip_with_checksum(path: Path, member: str, csv: bytes) -> None:
+def data_lines(path: Path) -> list[bytes]:
+    """The CSV lines of a zip without its header row (futures and funding files have one)."""
+    lines = csv_lines(path)
+    return lines[1:] if lines and lines[0] in (KLINE_HEADER, FUNDING_HEADER) else lines
+
+
+def zip_bytes(member: str, csv: bytes) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(member, csv)
-    path.write_bytes(buffer.getvalue())
-    write_checksum(path)
+    return buffer.getvalue()
 
 
 def write_checksum(path: Path) -> None:
@@ -115,35 +171,40 @@ def write_checksum(path: Path) -> None:
     path.with_name(path.name + ".CHECKSUM").write_text(f"{digest}  {path.name}\n")
 
 
-def run_pipeline(
-    workdir: Path,
-    base_url: str,
-    *,
-    symbols=SYMBOLS,
-    start_month: str = MONTHS[0],
-    end_month: str = MONTHS[-1],
-    markets=("spot",),
-    pipeline: dlt.Pipeline | None = None,
-) -> tuple[dlt.Pipeline, RejectedFiles]:
-    if pipeline is None:
-        pipeline = dlt.pipeline(
-            pipeline_name="exchange_test",
-            destination=dlt.destinations.duckdb(str(workdir / "tributary.duckdb")),
-            dataset_name="raw_exchange",
-            pipelines_dir=str(workdir / "dlt"),
-        )
+def write_zip_with_checksum(path: Path, lines: list[bytes]) -> None:
+    """Replace an archive zip by one holding ``lines``, with a correct ``.CHECKSUM``."""
+    path.write_bytes(zip_bytes(path.stem + ".csv", b"\n".join(lines) + b"\n"))
+    write_checksum(path)
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def exchange_pipeline(workdir: Path) -> dlt.Pipeline:
+    """The test pipeline: its own working folder and DuckDB file under ``workdir``."""
+    return dlt.pipeline(
+        pipeline_name="exchange_test",
+        destination=dlt.destinations.duckdb(str(workdir / "tributary.duckdb")),
+        dataset_name="raw_exchange",
+        pipelines_dir=str(workdir / "dlt"),
+    )
+
+
+def run_pipeline(workdir: Path, base_url: str, source_args: dict[str, Any]) -> RejectedFiles:
+    """One run of the exchange source into ``workdir``'s DuckDB: the archive only (REST tail and
+    ccxt off, whatever the environment configures)."""
     rejected = RejectedFiles()
     source = exchange_source(
         archive_base_url=base_url,
-        markets=list(markets),
-        symbols=list(symbols),
-        intervals=["1m"],
-        start_month=start_month,
-        end_month=end_month,
+        spot_api_url="",
+        usdm_api_url="",
+        ccxt_exchanges={},
         rejected=rejected,
+        **source_args,
     )
-    pipeline.run(source)
-    return pipeline, rejected
+    exchange_pipeline(workdir).run(source)
+    return rejected
 
 
 def query(workdir: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -151,149 +212,442 @@ def query(workdir: Path, sql: str, params: list | None = None) -> list[tuple]:
         return connection.execute(sql, params or []).fetchall()
 
 
-def rows_per_file(workdir: Path) -> dict[tuple[str, str], int]:
-    rows = query(
-        workdir,
-        f"select symbol, {MONTH_OF}, count(*) from raw_exchange.klines group by all",
-    )
-    return {(symbol, month): count for symbol, month, count in rows}
-
-
-def expected_rows_per_file(
-    root: Path, symbols=SYMBOLS, months=MONTHS
-) -> dict[tuple[str, str], int]:
+def table_counts(workdir: Path) -> dict[str, int]:
     return {
-        (symbol, month): len(csv_lines(zip_path(root, symbol, month)))
-        for symbol in symbols
-        for month in months
+        table: query(workdir, f"select count(*) from raw_exchange.{table}")[0][0]
+        for table in RAW_TABLES
     }
 
 
-@pytest.fixture
-def mirror_copy(mirror, tmp_path) -> Path:
-    copy = tmp_path / "mirror"
-    shutil.copytree(mirror, copy)
-    return copy
+def rows_per_file(workdir: Path, table: str = "klines") -> dict[str, int]:
+    rows = query(workdir, f"select source_file, count(*) from raw_exchange.{table} group by all")
+    return dict(rows)
 
 
-# --- the mirror itself -------------------------------------------------------------------------
+def load_ids(workdir: Path) -> list[str]:
+    """Completed loads, oldest first."""
+    return [
+        row[0] for row in query(workdir, "select load_id from raw_exchange._dlt_loads order by 1")
+    ]
 
 
-def test_mirror_files_have_the_expected_shape(mirror):
-    """Guards the premises of the other tests: units per era, no header, calendar row counts."""
-    december = csv_lines(zip_path(mirror, "BTCUSDT", "2024-12"))
-    january = csv_lines(zip_path(mirror, "BTCUSDT", "2025-01"))
-    assert december[0].split(b",")[0] == b"1733011200000"  # ms, 2024-12-01T00:00Z
-    assert december[0].split(b",")[6] == b"1733011259999"
-    assert january[0].split(b",")[0] == b"1735689600000000"  # µs, 2025-01-01T00:00Z
-    assert january[0].split(b",")[6] == b"1735689659999999"
-    assert len(december) == MINUTES_DECEMBER
-    assert len(january) == MINUTES_DECEMBER - MAINTENANCE_MINUTES
+def duplicate_keys(workdir: Path) -> list[tuple]:
+    return query(
+        workdir,
+        f"select {KLINE_KEY}, count(*) from raw_exchange.klines group by all having count(*) > 1",
+    )
 
 
-def test_mirror_is_deterministic_and_checksums_match(mirror, tmp_path):
-    first, second = tmp_path / "a", tmp_path / "b"
-    for root in (first, second):
-        write_mirror(root, symbols=["ETHUSDT"], first=Month(2024, 12), last=Month(2024, 12))
-    one, two = zip_path(first, "ETHUSDT", "2024-12"), zip_path(second, "ETHUSDT", "2024-12")
-    assert one.read_bytes() == two.read_bytes()
-    # A month's file does not depend on the range it was generated with.
-    assert one.read_bytes() == zip_path(mirror, "ETHUSDT", "2024-12").read_bytes()
-    for path in (one, two):
+def microseconds_per_unit(path: str) -> int:
+    """Spot files from 2025 on hold microseconds; everything else milliseconds."""
+    spot_2025 = path.startswith("data/spot/") and "-2025-" in path
+    return 1 if spot_2025 else 1_000
+
+
+def expected_kline_rows(root: Path, path: str) -> list[tuple]:
+    """A kline file's rows as the CSV text has them, instants in epoch microseconds."""
+    return csv_kline_rows(data_lines(root / path), path)
+
+
+def csv_kline_rows(lines: list[bytes], path: str) -> list[tuple]:
+    """Kline CSV lines of the file at ``path`` as the tuples :func:`loaded_kline_rows` gives."""
+    scale = microseconds_per_unit(path)
+    rows = []
+    for line in lines:
+        f = line.decode().split(",")
+        rows.append((int(f[0]) * scale, *f[1:6], int(f[6]) * scale, f[7], int(f[8]), f[9], f[10]))
+    return rows
+
+
+def loaded_kline_rows(workdir: Path, path: str) -> list[tuple]:
+    """The rows loaded from one file, decimals as text (all eight decimals kept)."""
+    return query(
+        workdir,
+        "select epoch_us(open_time), open::varchar, high::varchar, low::varchar, "
+        "close::varchar, volume::varchar, epoch_us(close_time), quote_volume::varchar, "
+        "trade_count, taker_buy_volume::varchar, taker_buy_quote_volume::varchar "
+        "from raw_exchange.klines where source_file = ? order by open_time",
+        [path],
+    )
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str
+    status: int
+    at: float
+    """``time.monotonic()`` when the answer was sent."""
+
+
+@dataclass
+class ArchiveServer:
+    """A mirror folder served over HTTP that records every request and can misbehave.
+
+    ``fail(path, *faults)`` makes the next requests of ``path`` answer with the given faults, one
+    per request, before it is served normally again: an HTTP status (with ``Retry-After: 1``),
+    ``TRUNCATED`` (half the body with the full ``Content-Length``, then the
+    connection closes) or ``SHORT`` (half the body without a ``Content-Length``, so the client
+    cannot tell).
+    """
+
+    directory: Path
+    base_url: str = ""
+    requests: list[Request] = field(default_factory=list)
+    faults: dict[str, list[int | str]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def fail(self, path: str, *faults: int | str) -> None:
+        with self.lock:
+            self.faults[path] = list(faults)
+
+    def next_fault(self, path: str) -> int | str | None:
+        with self.lock:
+            pending = self.faults.get(path)
+            return pending.pop(0) if pending else None
+
+    def record(self, path: str, status: int) -> None:
+        with self.lock:
+            self.requests.append(Request(path, status, time.monotonic()))
+
+    def requested(self, suffix: str = ".zip") -> list[str]:
+        """Paths requested so far that end with ``suffix``, in order."""
+        return [request.path for request in self.requests if request.path.endswith(suffix)]
+
+    def statuses(self, path: str) -> list[int]:
+        return [request.status for request in self.requests if request.path == path]
+
+    def clear(self) -> None:
+        with self.lock:
+            self.requests.clear()
+
+
+TRUNCATED = "truncated"
+SHORT = "short"
+
+
+class _ArchiveHandler(SimpleHTTPRequestHandler):
+    def _archive(self) -> ArchiveServer:
+        return self.server.archive  # type: ignore[attr-defined]
+
+    def _relative_path(self) -> str:
+        return urlparse(self.path).path.lstrip("/")
+
+    def do_GET(self) -> None:
+        fault = self._archive().next_fault(self._relative_path())
+        if fault is None:
+            super().do_GET()
+        elif isinstance(fault, int):
+            self.send_response(fault)
+            self.send_header("Retry-After", "1")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:
+            content = (self._archive().directory / self._relative_path()).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/zip")
+            if fault == TRUNCATED:
+                self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content[: len(content) // 2])
+            self.close_connection = True
+
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        self._archive().record(self._relative_path(), int(code))
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def serve(directory: Path) -> Iterator[ArchiveServer]:
+    """Serve ``directory`` over HTTP on a free local port."""
+    archive = ArchiveServer(directory)
+    handler = functools.partial(_ArchiveHandler, directory=str(directory))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.archive = archive  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        archive.base_url = f"http://{host}:{port}"
+        yield archive
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+# --- the mirror itself --------------------------------------------------------------------------
+
+
+def relative_zips(root: Path) -> set[str]:
+    return {path.relative_to(root).as_posix() for path in root.rglob("*.zip")}
+
+
+def test_mirror_has_monthly_files_for_closed_months_and_daily_files_for_the_current_one(
+    archive_mirror,
+):
+    expected = {*archive_kline_paths("1m"), *archive_kline_paths("1d"), *ARCHIVE_FUNDING_PATHS}
+    assert relative_zips(archive_mirror) == expected
+    every_file = {p.relative_to(archive_mirror).as_posix() for p in archive_mirror.rglob("*.*")}
+    assert every_file == expected | {f"{path}.CHECKSUM" for path in expected}
+
+
+def test_write_mirror_returns_each_zip_once(archive_mirror):
+    """The files exist already, so this only lists them."""
+    paths = write_mirror(
+        archive_mirror, SYMBOLS, START, NOW, markets=MARKETS, intervals=("1m", "1d")
+    )
+    relative = [path.relative_to(archive_mirror).as_posix() for path in paths]
+    assert set(relative) == relative_zips(archive_mirror)
+    assert len(relative) == len(set(relative)), "write_mirror lists some files more than once"
+
+
+def test_mirror_csv_formats(archive_mirror):
+    """Spot files: no header, microseconds in 2025. USD-M files: header, milliseconds."""
+    spot = csv_lines(archive_mirror / kline_path("spot", "BTCUSDT", "2025-01"))
+    um = csv_lines(archive_mirror / kline_path("um", "BTCUSDT", "2025-01"))
+    assert spot[0].split(b",")[0] == b"1735689600000000"  # µs, 2025-01-01T00:00Z
+    assert spot[0].split(b",")[6] == b"1735689659999999"
+    assert um[0] == KLINE_HEADER
+    assert um[1].split(b",")[0] == b"1735689600000"  # futures stay in milliseconds
+    assert um[1].split(b",")[6] == b"1735689659999"
+    # BTCUSDT trades every minute except during the maintenance window.
+    assert len(spot) == len(um) - 1 == MINUTES_JANUARY - MAINTENANCE_MINUTES
+    for market, header in (("spot", []), ("um", [KLINE_HEADER])):
+        daily = csv_lines(archive_mirror / kline_path(market, "BTCUSDT", "2025-02-01"))
+        assert daily[: len(header)] == header
+        assert len(daily) == len(header) + MINUTES_PER_DAY
+        first_open = int(daily[len(header)].split(b",")[0])
+        assert first_open == 1738368000000 * (1_000 if market == "spot" else 1)  # 2025-02-01
+
+
+def test_mirror_funding_rate_files(archive_mirror):
+    lines = csv_lines(archive_mirror / funding_path("BTCUSDT", "2025-01"))
+    assert lines[0] == FUNDING_HEADER
+    rows = [line.split(b",") for line in lines[1:]]
+    assert len(rows) == 31 * 3  # every 8 hours
+    assert [int(row[0]) for row in rows[:2]] == [1735689600000, 1735689600000 + 8 * 3_600_000]
+    assert {row[1] for row in rows} == {b"8"}
+    assert all(len(row[2].partition(b".")[2]) == 8 for row in rows)
+
+
+def _resample_daily(lines: list[bytes]) -> list[list]:
+    """Daily candles from 1m CSV lines, in CSV column order (open time in ms, count as int):
+    first open, highest high, lowest low, last close, sums of volumes and trade counts."""
+    days: dict[int, list[list[str]]] = {}
+    for line in lines:
+        fields = line.decode().split(",")
+        open_ms = int(fields[0]) // (1_000 if int(fields[0]) > 10**13 else 1)
+        days.setdefault(open_ms - open_ms % 86_400_000, []).append(fields)
+    candles = []
+    for start, group in days.items():
+        candle: list = [start, Decimal(group[0][1])]
+        candle += [max(Decimal(f[2]) for f in group), min(Decimal(f[3]) for f in group)]
+        candle += [Decimal(group[-1][4]), sum(Decimal(f[5]) for f in group), None]
+        candle += [sum(Decimal(f[7]) for f in group), sum(int(f[8]) for f in group)]
+        candle += [sum(Decimal(f[i]) for f in group) for i in (9, 10)]
+        candles.append(candle)
+    return candles
+
+
+@pytest.mark.parametrize(
+    ("market", "symbol", "period", "rows"),
+    [("spot", "BTCUSDT", "2025-01", 31), ("um", "SOLUSDT", "2025-02-01", 1)],
+)
+def test_mirror_1d_files_are_the_resample_of_1m_files(archive_mirror, market, symbol, period, rows):
+    """Exactly, volumes too (the exchange sums decimals), so a warehouse that resamples 1m
+    candles can reconcile them with the 1d files to the last digit."""
+    expected = _resample_daily(data_lines(archive_mirror / kline_path(market, symbol, period)))
+    daily = data_lines(archive_mirror / kline_path(market, symbol, period, "1d"))
+    assert len(daily) == len(expected) == rows
+    unit = 1_000 if market == "spot" else 1  # units per millisecond
+    for line, resampled in zip(daily, expected, strict=True):
+        f = line.decode().split(",")
+        assert int(f[0]) == resampled[0] * unit
+        assert int(f[6]) == (resampled[0] + 86_400_000) * unit - 1  # the day's last unit
+        assert [Decimal(value) for value in f[1:6]] == resampled[1:6]
+        assert [Decimal(f[7]), int(f[8]), Decimal(f[9]), Decimal(f[10])] == resampled[7:]
+
+
+def test_mirror_checksums_match_their_zips(archive_mirror):
+    for path in archive_mirror.rglob("*.zip"):
         body = path.with_name(path.name + ".CHECKSUM").read_text()
-        assert body == f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {path.name}\n"
+        assert body == f"{sha256_of(path)}  {path.name}\n"
 
 
-def test_mirror_is_served_over_http(mirror):
+def test_mirror_is_deterministic(archive_mirror, tmp_path):
+    """Same arguments, same bytes; and a file does not depend on the range generated with it."""
+    for name in ("a", "b"):
+        write_mirror(
+            tmp_path / name, ["BTCUSDT"], date(2024, 12, 30), datetime(2024, 12, 31, 12, tzinfo=UTC)
+        )
+    (path,) = relative_zips(tmp_path / "a")
+    assert path == kline_path("spot", "BTCUSDT", "2024-12-30")
+    assert (tmp_path / "a" / path).read_bytes() == (tmp_path / "b" / path).read_bytes()
+    assert csv_lines(tmp_path / "a" / path)[0].startswith(b"1735516800000,")  # ms in 2024
+
+    write_mirror(tmp_path / "c", ["BTCUSDT"], date(2025, 2, 1), datetime(2025, 2, 2, tzinfo=UTC))
+    (path,) = relative_zips(tmp_path / "c")
+    assert path == kline_path("spot", "BTCUSDT", "2025-02-01")
+    assert (tmp_path / "c" / path).read_bytes() == (archive_mirror / path).read_bytes()
+
+
+def test_mirror_is_served_over_http(archive_mirror):
     """The test server works, so HTTP failures below come from the source, not the server."""
-    path = zip_path(mirror, "BTCUSDT", "2024-12")
-    relative = path.relative_to(mirror).as_posix()
-    with serve(mirror) as base_url:
-        with urllib.request.urlopen(f"{base_url}/{relative}", timeout=10) as response:
-            assert response.read() == path.read_bytes()
+    path = kline_path("spot", "BTCUSDT", "2025-02-01")
+    with serve(archive_mirror) as server:
+        with urllib.request.urlopen(f"{server.base_url}/{path}", timeout=10) as response:
+            assert response.read() == (archive_mirror / path).read_bytes()
         with pytest.raises(urllib.error.HTTPError) as missing:
-            urllib.request.urlopen(f"{base_url}/data/nothing.zip", timeout=10)
+            urllib.request.urlopen(f"{server.base_url}/data/nothing.zip", timeout=10)
         assert missing.value.code == 404
+    assert server.statuses(path) == [200]
+    assert server.statuses("data/nothing.zip") == [404]
 
 
-# --- a full load, from a folder and over HTTP --------------------------------------------------
+def test_the_source_plans_exactly_the_mirror_files():
+    files = planned_files(MARKETS, SYMBOLS, ["1m"], START, NOW, funding_rates=True)
+    assert sorted(file.path for file in files) == sorted(ARCHIVE_PATHS)
+
+
+# --- a full load over HTTP, then a second run ---------------------------------------------------
+
+
+@dataclass
+class RunRecord:
+    rejected: RejectedFiles
+    requests: list[Request]
+    counts: dict[str, int]
+    started: datetime
+    finished: datetime
 
 
 @dataclass
 class Loaded:
     workdir: Path
-    rejected: RejectedFiles
+    first: RunRecord
+    second: RunRecord
 
 
-@pytest.fixture(
-    scope="module",
-    params=["folder", "http"],
-)
-def loaded(request, mirror, tmp_path_factory) -> Loaded:
-    workdir = tmp_path_factory.mktemp(f"load-{request.param}")
-    if request.param == "http":
-        with serve(mirror) as base_url:
-            _, rejected = run_pipeline(workdir, base_url)
-    else:
-        _, rejected = run_pipeline(workdir, str(mirror))
-    return Loaded(workdir, rejected)
+@pytest.fixture(scope="module")
+def loaded(archive_mirror, tmp_path_factory) -> Loaded:
+    """The mirror loaded over HTTP, then loaded again with nothing changed."""
+    workdir = tmp_path_factory.mktemp("loaded")
+    records = []
+    with serve(archive_mirror) as server:
+        for _ in range(2):
+            server.clear()
+            started = datetime.now(UTC)
+            rejected = run_pipeline(workdir, server.base_url, ARCHIVE_SOURCE)
+            records.append(
+                RunRecord(
+                    rejected,
+                    list(server.requests),
+                    table_counts(workdir),
+                    started,
+                    datetime.now(UTC),
+                )
+            )
+    return Loaded(workdir, *records)
 
 
-def test_every_csv_line_is_loaded(loaded, mirror):
-    assert loaded.rejected.errors == []
-    expected = expected_rows_per_file(mirror)
-    assert rows_per_file(loaded.workdir) == expected
-    (total,) = query(loaded.workdir, "select count(*) from raw_exchange.klines")[0]
-    assert total == sum(expected.values()) == 2 * (2 * MINUTES_DECEMBER - MAINTENANCE_MINUTES)
-
-
-def test_constant_columns(loaded):
-    rows = query(
-        loaded.workdir,
-        "select distinct exchange, market, interval, data_source from raw_exchange.klines",
-    )
-    assert rows == [("binance", "spot", "1m", "archive")]
-
-
-def test_first_candle_of_each_month_is_midnight_utc(loaded):
-    rows = query(
-        loaded.workdir,
-        f"select symbol, {MONTH_OF} as month, min(open_time), "
-        "min(open_time at time zone 'UTC'), min(epoch_us(open_time)) "
-        "from raw_exchange.klines group by all order by all",
-    )
-    expected_start = {
-        "2024-12": datetime(2024, 12, 1, tzinfo=UTC),  # millisecond file
-        "2025-01": datetime(2025, 1, 1, tzinfo=UTC),  # microsecond file
+def test_every_csv_line_is_loaded_exactly_once(loaded, archive_mirror):
+    assert loaded.first.rejected.errors == []
+    expected = {path: len(data_lines(archive_mirror / path)) for path in ARCHIVE_PATHS}
+    klines = {path: count for path, count in expected.items() if "/klines/" in path}
+    funding = {path: count for path, count in expected.items() if "/fundingRate/" in path}
+    assert rows_per_file(loaded.workdir) == klines
+    assert rows_per_file(loaded.workdir, "funding_rates") == funding
+    assert duplicate_keys(loaded.workdir) == []
+    btc_per_market = MINUTES_JANUARY - MAINTENANCE_MINUTES + 2 * MINUTES_PER_DAY
+    assert sum(klines[p] for p in klines if "BTCUSDT" in p) == 2 * btc_per_market
+    assert loaded.first.counts == {
+        "klines": sum(klines.values()),
+        "funding_rates": 2 * 31 * 3,
+        "archive_files": len(ARCHIVE_PATHS),
+        "rejected_rows": 0,
     }
-    assert len(rows) == 4
-    for _symbol, month, aware, naive_utc, epoch_us in rows:
-        start = expected_start[month]
-        assert aware == start  # TIMESTAMPTZ comes back timezone-aware
-        assert naive_utc == start.replace(tzinfo=None)
-        assert epoch_us == int(start.timestamp()) * 1_000_000
 
 
-def test_close_time_is_the_last_unit_of_the_minute(loaded):
-    """close_time - open_time is 59.999 s in the millisecond era, 59.999999 s in the µs era.
-
-    The archive writes close_time as the last millisecond (2024) or the last microsecond (spot
-    from 2025) of the candle, and the source keeps it as written.
-    """
+def test_constant_columns_source_file_and_load_id(loaded):
     rows = query(
         loaded.workdir,
-        f"select {MONTH_OF}, epoch_us(close_time) - epoch_us(open_time) as span "
-        "from raw_exchange.klines group by all order by all",
+        "select distinct exchange, market, interval, data_source from raw_exchange.klines "
+        "order by all",
     )
-    assert rows == [("2024-12", 59_999_000), ("2025-01", 59_999_999)]
+    assert rows == [("binance", "spot", "1m", "archive"), ("binance", "um", "1m", "archive")]
+    # Every row names its file, and the file is the row's market, symbol and interval.
+    mismatched = query(
+        loaded.workdir,
+        "select count(*) from raw_exchange.klines where source_file is null "
+        "or source_file not like case market when 'spot' then 'data/spot/%' "
+        "else 'data/futures/um/%' end || '/klines/' || symbol || '/' || interval || '/%'",
+    )
+    assert mismatched == [(0,)]
+    (first_load,) = load_ids(loaded.workdir)[:1]
+    for table in RAW_TABLES[:3]:
+        ids = query(loaded.workdir, f"select distinct _dlt_load_id from raw_exchange.{table}")
+        assert ids == [(first_load,)], table
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        kline_path("spot", "BTCUSDT", "2025-01"),  # microseconds, no header
+        kline_path("um", "SOLUSDT", "2025-01"),  # milliseconds, header
+        kline_path("spot", "SOLUSDT", "2025-02-02"),
+        kline_path("um", "BTCUSDT", "2025-02-01"),
+    ],
+)
+def test_loaded_rows_equal_the_csv_text(loaded, archive_mirror, path):
+    """Every value of every row of the file, decimals with all eight places."""
+    assert loaded_kline_rows(loaded.workdir, path) == expected_kline_rows(archive_mirror, path)
+
+
+def test_milliseconds_and_microseconds_give_the_same_instants(loaded):
+    """Spot (µs) and USD-M (ms) files of the same minutes load to the same UTC instants."""
+    rows = query(
+        loaded.workdir,
+        "select market, min(open_time), min(open_time at time zone 'UTC'), "
+        "min(epoch_us(open_time)), count(distinct epoch_us(close_time) - epoch_us(open_time)), "
+        "min(epoch_us(close_time) - epoch_us(open_time)) from raw_exchange.klines "
+        "where symbol = 'BTCUSDT' group by all order by all",
+    )
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    assert rows == [
+        ("spot", start, start.replace(tzinfo=None), 1735689600000000, 1, 59_999_999),
+        ("um", start, start.replace(tzinfo=None), 1735689600000000, 1, 59_999_000),
+    ]
+    # Both markets have a candle for the same minutes, so the instants must coincide exactly.
+    for one, other in (("spot", "um"), ("um", "spot")):
+        only_in_one = query(
+            loaded.workdir,
+            "select count(*) from (select symbol, open_time from raw_exchange.klines "
+            "where market = ? except select symbol, open_time from raw_exchange.klines "
+            "where market = ?)",
+            [one, other],
+        )
+        assert only_in_one == [(0,)]
+
+
+def test_first_candle_of_each_file_is_midnight_utc(loaded):
+    rows = query(
+        loaded.workdir,
+        "select source_file, min(open_time) from raw_exchange.klines group by all",
+    )
+    for source_file, first in rows:
+        period = source_file.removesuffix(".zip").split("-1m-")[1]
+        day = date.fromisoformat(period if len(period) == 10 else f"{period}-01")
+        assert first == datetime.combine(day, datetime.min.time(), UTC), source_file
 
 
 def test_no_candles_in_the_maintenance_window(loaded):
     rows = query(
         loaded.workdir,
-        "select symbol, count(*) filter (where open_time >= ? and open_time < ?), "
+        "select market, symbol, count(*) filter (where open_time >= ? and open_time < ?), "
         "count(*) filter (where open_time = ?), count(*) filter (where open_time = ?) "
-        "from raw_exchange.klines group by symbol order by symbol",
+        "from raw_exchange.klines where symbol = 'BTCUSDT' group by all order by all",
         [
             MAINTENANCE_START,
             MAINTENANCE_END,
@@ -302,133 +656,144 @@ def test_no_candles_in_the_maintenance_window(loaded):
         ],
     )
     # None inside [02:00, 03:30); the candles right before and at the end of it exist.
-    assert rows == [("BTCUSDT", 0, 1, 1), ("ETHUSDT", 0, 1, 1)]
+    assert rows == [("spot", "BTCUSDT", 0, 1, 1), ("um", "BTCUSDT", 0, 1, 1)]
 
 
-@pytest.mark.parametrize("symbol", SYMBOLS)
-@pytest.mark.parametrize("month", MONTHS)
-@pytest.mark.parametrize("line_number", [0, 12_345])
-def test_loaded_row_equals_csv_text(loaded, mirror, symbol, month, line_number):
-    fields = csv_lines(zip_path(mirror, symbol, month))[line_number].decode().split(",")
-    open_epoch, close_epoch = int(fields[0]), int(fields[6])
-    scale = 1 if month == "2025-01" else 1_000  # to microseconds
+def test_funding_rates_equal_the_csv_text(loaded, archive_mirror):
+    for path in ARCHIVE_FUNDING_PATHS:
+        expected = [
+            (int(f[0]) * 1_000, int(f[1]), f[2])
+            for f in (line.decode().split(",") for line in data_lines(archive_mirror / path))
+        ]
+        rows = query(
+            loaded.workdir,
+            "select epoch_us(funding_time), funding_interval_hours, funding_rate::varchar "
+            "from raw_exchange.funding_rates where source_file = ? order by funding_time",
+            [path],
+        )
+        assert rows == expected
+    constants = query(
+        loaded.workdir,
+        "select distinct exchange, market, symbol from raw_exchange.funding_rates order by all",
+    )
+    assert constants == [("binance", "um", symbol) for symbol in SYMBOLS]
+
+
+def _expected_file_metadata(path: str) -> tuple:
+    market = "um" if path.startswith("data/futures/um/") else "spot"
+    symbol = path.split("/")[-1].split("-")[0]
+    if "/fundingRate/" in path:
+        return (market, "fundingRate", symbol, None, "monthly", date(2025, 1, 1), date(2025, 1, 31))
+    if "/monthly/" in path:
+        return (market, "klines", symbol, "1m", "monthly", date(2025, 1, 1), date(2025, 1, 31))
+    day = date.fromisoformat(path.removesuffix(".zip")[-10:])
+    return (market, "klines", symbol, "1m", "daily", day, day)
+
+
+def test_archive_files_has_one_row_per_file(loaded, archive_mirror):
     rows = query(
         loaded.workdir,
-        "select open, high, low, close, volume, quote_volume, trade_count, taker_buy_volume, "
-        "taker_buy_quote_volume, epoch_us(close_time) from raw_exchange.klines "
-        "where symbol = ? and epoch_us(open_time) = ?",
-        [symbol, open_epoch * scale],
+        "select path, exchange, market, data_type, symbol, interval, period, period_start, "
+        "period_end, checksum, size_bytes, row_count, rejected_row_count, status, error, "
+        "loaded_at from raw_exchange.archive_files order by path",
     )
-    assert len(rows) == 1
-    (open_, high, low, close, volume, quote_volume, trades, taker, taker_quote, close_us) = rows[0]
-    assert open_ == Decimal(fields[1])
-    assert high == Decimal(fields[2])
-    assert low == Decimal(fields[3])
-    assert close == Decimal(fields[4])
-    assert volume == Decimal(fields[5])
-    assert quote_volume == Decimal(fields[7])
-    assert trades == int(fields[8])
-    assert taker == Decimal(fields[9])
-    assert taker_quote == Decimal(fields[10])
-    assert close_us == close_epoch * scale
-    assert isinstance(open_, Decimal)
-    assert str(open_) == fields[1]  # the exact text, all eight decimals kept
+    assert [row[0] for row in rows] == sorted(ARCHIVE_PATHS)
+    for path, exchange, *metadata, checksum, size, row_count, rejected, status, error, at in rows:
+        file = archive_mirror / path
+        assert (exchange, *metadata) == ("binance", *_expected_file_metadata(path))
+        assert checksum == sha256_of(file)
+        assert size == file.stat().st_size
+        assert row_count == len(data_lines(file))
+        assert (rejected, status, error) == (0, "loaded", None)
+        assert loaded.first.started <= at <= loaded.first.finished
 
 
-# --- re-runs and partial failures --------------------------------------------------------------
-
-
-def test_rerun_is_idempotent(mirror, tmp_path):
-    pipeline, first = run_pipeline(tmp_path, str(mirror))
-    counts = rows_per_file(tmp_path)
-    _, second = run_pipeline(tmp_path, str(mirror), pipeline=pipeline)
-    assert first.errors == second.errors == []
-    assert rows_per_file(tmp_path) == counts == expected_rows_per_file(mirror)
-    duplicates = query(
-        tmp_path,
-        f"select {KEY}, count(*) from raw_exchange.klines group by all having count(*) > 1",
+def test_rerun_downloads_only_checksums_and_changes_nothing(loaded):
+    first, second = loaded.first, loaded.second
+    assert second.rejected.errors == []
+    first_zips = sorted(r.path for r in first.requests if r.path.endswith(".zip"))
+    assert first_zips == sorted(ARCHIVE_PATHS)
+    # The second run reads each .CHECKSUM once, finds it known, and downloads no zip.
+    assert sorted(r.path for r in second.requests) == sorted(f"{p}.CHECKSUM" for p in ARCHIVE_PATHS)
+    assert {r.status for r in second.requests} == {200}
+    assert second.counts == first.counts
+    assert duplicate_keys(loaded.workdir) == []
+    first_load = load_ids(loaded.workdir)[0]
+    rewritten = query(
+        loaded.workdir,
+        "select count(*) from raw_exchange.archive_files where _dlt_load_id <> ?",
+        [first_load],
     )
-    assert duplicates == []
-    (loads,) = query(tmp_path, "select count(*) from raw_exchange._dlt_loads")[0]
-    assert loads == 2
+    assert rewritten == [(0,)]
 
 
-def tamper_checksum_file(path: Path) -> None:
-    path.with_name(path.name + ".CHECKSUM").write_text(f"{'0' * 64}  {path.name}\n")
+# --- other intervals and data types -------------------------------------------------------------
 
 
-def tamper_zip_after_checksum(path: Path) -> None:
-    content = bytearray(path.read_bytes())
-    content[len(content) // 2] ^= 0xFF
-    path.write_bytes(bytes(content))
-
-
-@pytest.mark.parametrize("tamper", [tamper_checksum_file, tamper_zip_after_checksum])
-def test_checksum_mismatch_rejects_only_that_file(mirror, mirror_copy, tmp_path, tamper):
-    bad = zip_path(mirror_copy, "ETHUSDT", "2025-01")
-    tamper(bad)
-    _, rejected = run_pipeline(tmp_path, str(mirror_copy))
-
-    assert len(rejected.errors) == 1
-    message = str(rejected.errors[0])
-    assert bad.name in message
-    assert "checksum mismatch" in message
-    with pytest.raises(ArchiveError, match=bad.name):
-        rejected.raise_if_any()
-
-    expected = expected_rows_per_file(mirror)  # the pristine files
-    del expected[("ETHUSDT", "2025-01")]
-    assert rows_per_file(tmp_path) == expected
-
-
-def test_unreadable_zip_with_a_matching_checksum_is_rejected(mirror, mirror_copy, tmp_path):
-    bad = zip_path(mirror_copy, "BTCUSDT", "2024-12")
-    bad.write_bytes(b"this is not a zip file\x00" * 64)
-    write_checksum(bad)
-    _, rejected = run_pipeline(tmp_path, str(mirror_copy))
-
-    assert len(rejected.errors) == 1
-    message = str(rejected.errors[0])
-    assert bad.name in message
-    assert "not a readable zip" in message
-    expected = expected_rows_per_file(mirror)  # the pristine files
-    del expected[("BTCUSDT", "2024-12")]
-    assert rows_per_file(tmp_path) == expected
-
-
-def test_malformed_csv_row_rejects_the_whole_file(mirror, mirror_copy, tmp_path):
-    bad = zip_path(mirror_copy, "ETHUSDT", "2024-12")
-    lines = csv_lines(bad)
-    fields = lines[500].split(b",")
-    fields[2] = b"not-a-price"
-    lines[500] = b",".join(fields)
-    write_zip_with_checksum(bad, bad.stem + ".csv", b"\n".join(lines) + b"\n")
-    _, rejected = run_pipeline(tmp_path, str(mirror_copy))
-
-    assert len(rejected.errors) == 1
-    message = str(rejected.errors[0])
-    assert bad.name in message
-    assert "malformed" in message
-    expected = expected_rows_per_file(mirror)  # the pristine files
-    del expected[("ETHUSDT", "2024-12")]  # not even the 500 good rows before the bad one
-    assert rows_per_file(tmp_path) == expected
-
-
-def test_unpublished_month_is_skipped_without_error(mirror, tmp_path):
-    _, rejected = run_pipeline(
-        tmp_path, str(mirror), symbols=["BTCUSDT"], start_month="2025-01", end_month="2025-02"
-    )
+def test_daily_candles_load_from_1d_files(archive_mirror, tmp_path):
+    rejected = run_pipeline(tmp_path, str(archive_mirror), {**ARCHIVE_SOURCE, "intervals": ["1d"]})
     assert rejected.errors == []
-    rejected.raise_if_any()
-    assert rows_per_file(tmp_path) == {
-        ("BTCUSDT", "2025-01"): MINUTES_DECEMBER - MAINTENANCE_MINUTES
+    expected = {path: len(data_lines(archive_mirror / path)) for path in archive_kline_paths("1d")}
+    assert rows_per_file(tmp_path) == expected
+    assert set(expected.values()) == {31, 1}  # January, then one candle per daily file
+    spans = query(
+        tmp_path,
+        "select distinct market, interval, epoch_us(close_time) - epoch_us(open_time) "
+        "from raw_exchange.klines order by all",
+    )
+    assert spans == [("spot", "1d", 86_399_999_999), ("um", "1d", 86_399_999_000)]
+    path = kline_path("um", "SOLUSDT", "2025-01", "1d")
+    assert loaded_kline_rows(tmp_path, path) == expected_kline_rows(archive_mirror, path)
+
+
+@pytest.fixture(scope="module")
+def funding_mirror(tmp_path_factory) -> Path:
+    """Funding rates only (no kline files), January and February 2025."""
+    return shared_mirror(
+        tmp_path_factory,
+        "funding-mirror",
+        symbols=SYMBOLS,
+        start=START,
+        now=datetime(2025, 3, 1, tzinfo=UTC),
+        markets=("um",),
+        intervals=(),
+    )
+
+
+def test_funding_interval_changes_from_8h_to_4h(funding_mirror, tmp_path):
+    source = {**ARCHIVE_SOURCE, "markets": ["um"], "intervals": [], "end_date": "2025-02-28"}
+    assert run_pipeline(tmp_path, str(funding_mirror), source).errors == []
+    rows = query(
+        tmp_path,
+        "select symbol, strftime(funding_time at time zone 'UTC', '%Y-%m'), "
+        "funding_interval_hours, count(*), "
+        "count(distinct epoch_us(funding_time) % (funding_interval_hours * 3600000000)) "
+        "from raw_exchange.funding_rates group by all order by all",
+    )
+    assert rows == [
+        ("BTCUSDT", "2025-01", 8, 31 * 3, 1),
+        ("BTCUSDT", "2025-02", 8, 28 * 3, 1),
+        ("SOLUSDT", "2025-01", 8, 31 * 3, 1),
+        ("SOLUSDT", "2025-02", 4, 28 * 6, 1),  # every 4 hours, on the hour
+    ]
+    (change,) = query(
+        tmp_path,
+        "select min(funding_time) from raw_exchange.funding_rates "
+        "where symbol = 'SOLUSDT' and funding_interval_hours = 4",
+    )
+    assert change == (datetime(2025, 2, 1, tzinfo=UTC),)
+    assert table_counts(tmp_path)["klines"] == 0
+    assert rows_per_file(tmp_path, "funding_rates") == {
+        funding_path(symbol, month): len(data_lines(funding_mirror / funding_path(symbol, month)))
+        for symbol in SYMBOLS
+        for month in ("2025-01", "2025-02")
     }
 
 
 def test_missing_archive_folder_fails_the_run_with_a_clear_message(tmp_path):
     missing = tmp_path / "no-such-mirror"
     with pytest.raises(PipelineStepFailed) as failure:
-        run_pipeline(tmp_path, str(missing))
+        run_pipeline(tmp_path, str(missing), ARCHIVE_SOURCE)
     assert str(missing) in str(failure.value)
     assert "SOURCES__EXCHANGE__ARCHIVE_BASE_URL" in str(failure.value)
     causes = []
@@ -441,33 +806,7 @@ def test_missing_archive_folder_fails_the_run_with_a_clear_message(tmp_path):
     assert str(missing) in str(archive_errors[0])
 
 
-def test_futures_files_with_a_header_row(tmp_path):
-    root = tmp_path / "mirror"
-    write_mirror(
-        root, symbols=["BTCUSDT"], first=Month(2025, 1), last=Month(2025, 1), markets=["um"]
-    )
-    path = zip_path(root, "BTCUSDT", "2025-01")
-    assert "futures/um" in path.as_posix()
-    lines = csv_lines(path)
-    assert lines[0].startswith(b"open_time,open,high,low,close,volume,close_time,")
-    assert lines[1].split(b",")[0] == b"1735689600000"  # futures stay in milliseconds in 2025
-
-    _, rejected = run_pipeline(
-        tmp_path, str(root), markets=["um"], symbols=["BTCUSDT"], start_month="2025-01"
-    )
-    assert rejected.errors == []
-    rows = query(
-        tmp_path,
-        "select market, count(*), min(open_time), "
-        "min(epoch_us(close_time) - epoch_us(open_time)) from raw_exchange.klines group by all",
-    )
-    assert rows == [
-        ("um", len(lines) - 1, datetime(2025, 1, 1, tzinfo=UTC), 59_999_000),
-    ]
-    assert len(lines) - 1 == MINUTES_DECEMBER - MAINTENANCE_MINUTES
-
-
-# --- units of the archive module ---------------------------------------------------------------
+# --- units of the archive module ----------------------------------------------------------------
 
 
 def test_to_utc_timestamp_mixes_milliseconds_and_microseconds():
@@ -500,28 +839,85 @@ def test_to_utc_timestamp_of_an_empty_array():
     assert len(result) == 0
 
 
-def test_read_kline_csv_with_and_without_header_gives_the_same_table():
-    row = b"1735689600000,100.5,101,99.25,100.75,12.5,1735689659999,1259.375,42,6.25,629.6875,0\n"
-    header = (
-        b"open_time,open,high,low,close,volume,close_time,quote_volume,count,"
-        b"taker_buy_volume,taker_buy_quote_volume,ignore\n"
+KLINE_ROW = b"1735689600000,100.5,101,99.25,100.75,12.5,1735689659999,1259.375,42,6.25,629.6875,0"
+FUNDING_ROW = b"1735689600000,8,0.00010000"
+
+
+@pytest.mark.parametrize(
+    ("csv_format", "header", "row"),
+    [(KLINE_CSV, KLINE_HEADER, KLINE_ROW), (FUNDING_RATE_CSV, FUNDING_HEADER, FUNDING_ROW)],
+    ids=["klines", "funding"],
+)
+def test_read_archive_csv_sniffs_the_header(csv_format, header, row):
+    without, rejected_without = read_archive_csv((row + b"\n") * 3, csv_format, "plain.csv")
+    with_header, rejected_with = read_archive_csv(
+        header + b"\n" + (row + b"\n") * 3, csv_format, "headed.csv"
     )
-    plain, headed = _zip(row * 3), _zip(header + row * 3)
-    without = read_kline_csv(plain, "plain.zip")
-    with_header = read_kline_csv(headed, "headed.zip")
+    assert rejected_without == rejected_with == []
     assert without.equals(with_header)
     assert without.num_rows == 3
+    assert without.column_names == list(csv_format.types)
     assert "ignore" not in without.column_names
-    assert without["open"][0].as_py() == Decimal("100.50000000")
 
 
-def test_read_kline_csv_rejects_a_zip_with_two_csv_files():
+def test_read_archive_csv_keeps_decimals_exact():
+    table, _ = read_archive_csv(KLINE_ROW + b"\n", KLINE_CSV, "x.csv")
+    assert table["open"][0].as_py() == Decimal("100.50000000")
+    assert str(table["taker_buy_quote_volume"][0].as_py()) == "629.68750000"
+
+
+def test_read_archive_csv_quarantines_bad_lines_with_their_line_number():
+    """Line numbers are 1-based lines of the file, the header counted."""
+    bad = {
+        3: (b"1735689720000,100.5,101", "expected 12 fields, found 3"),
+        4: (KLINE_ROW.replace(b",101,", b",n/a,"), "high is not a number: 'n/a'"),
+        5: (b"," + KLINE_ROW.partition(b",")[2], "open_time is empty"),
+        6: (KLINE_ROW.replace(b",99.25,", b",99.123456789,"), "low has more than 8 decimal"),
+    }
+    lines = [KLINE_HEADER, KLINE_ROW, *(line for line, _ in bad.values()), KLINE_ROW]
+    table, rejected = read_archive_csv(b"\r\n".join(lines) + b"\r\n", KLINE_CSV, "x.csv")
+    assert table.num_rows == 2
+    assert [(row.line_number, row.raw_line.encode()) for row in rejected] == [
+        (number, line) for number, (line, _) in bad.items()
+    ]
+    for row, (_, reason) in zip(rejected, bad.values(), strict=True):
+        assert row.reason.startswith(reason)
+
+
+def test_read_archive_csv_of_a_header_and_one_row_without_final_newline():
+    """A USD-M 1d daily file holds a header and a single candle."""
+    for csv_format, header, row in (
+        (KLINE_CSV, KLINE_HEADER, KLINE_ROW),
+        (FUNDING_RATE_CSV, FUNDING_HEADER, FUNDING_ROW),
+    ):
+        table, rejected = read_archive_csv(header + b"\n" + row, csv_format, "x.csv")
+        assert (table.num_rows, rejected) == (1, []), csv_format.columns[0]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        KLINE_ROW.replace(b"1735689600000,", b"99999999999999999999,", 1),  # beyond int64
+        KLINE_ROW.replace(b",100.5,", b"," + b"9" * 31 + b".5,"),  # beyond decimal(38, 8)
+    ],
+    ids=["int64-overflow", "decimal-overflow"],
+)
+def test_read_archive_csv_quarantines_out_of_range_values(line):
+    """One line out of range is quarantined; the rest of the file still loads."""
+    table, rejected = read_archive_csv(
+        b"\n".join([KLINE_ROW, line, KLINE_ROW]) + b"\n", KLINE_CSV, "x.csv"
+    )
+    assert table.num_rows == 2
+    assert [(row.line_number, row.raw_line.encode()) for row in rejected] == [(2, line)]
+
+
+def test_unzip_csv_rejects_a_zip_with_two_csv_files():
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("a.csv", "1,2\n")
         archive.writestr("b.csv", "1,2\n")
     with pytest.raises(ArchiveError, match=r"two\.zip: expected one CSV file"):
-        read_kline_csv(buffer.getvalue(), "two.zip")
+        unzip_csv(buffer.getvalue(), "two.zip")
 
 
 def test_verify_checksum():
@@ -535,37 +931,40 @@ def test_verify_checksum():
         verify_checksum(content + b"!", f"{digest}  file.zip\n".encode(), "file.zip")
 
 
-def test_missing_checksum_file_is_an_error(mirror_copy):
-    path = zip_path(mirror_copy, "BTCUSDT", "2024-12")
-    path.with_name(path.name + ".CHECKSUM").unlink()
-    file = KlineFile(
-        "spot", "BTCUSDT", "1m", Month(2024, 12), path.relative_to(mirror_copy).as_posix()
-    )
-    with pytest.raises(ArchiveError, match=r"BTCUSDT-1m-2024-12\.zip: no \.CHECKSUM file"):
-        load_kline_file(ArchiveReader(str(mirror_copy)), file)
+def test_load_archive_file_outcomes(archive_mirror, tmp_path):
+    file = monthly_klines("spot", "BTCUSDT", "1m", JANUARY)
+    reader = ArchiveReader(str(archive_mirror))
+    loaded_file = load_archive_file(reader, file)
+    assert loaded_file.status == "loaded"
+    assert loaded_file.checksum == sha256_of(archive_mirror / file.path)
+    assert loaded_file.table is not None
+    assert loaded_file.table.num_rows == MINUTES_JANUARY - MAINTENANCE_MINUTES
+    assert load_archive_file(reader, file, loaded_file.checksum).status == "unchanged"
+    later = monthly_klines("spot", "BTCUSDT", "1m", JANUARY.next())
+    assert load_archive_file(reader, later).status == "not_published"
+
+    # A zip without its .CHECKSUM cannot be verified, so it is rejected.
+    copy = tmp_path / file.path
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes((archive_mirror / file.path).read_bytes())
+    outcome = load_archive_file(ArchiveReader(str(tmp_path)), file)
+    assert outcome.status == "rejected"
+    assert outcome.error is not None
+    assert "BTCUSDT-1m-2025-01.zip: no .CHECKSUM file" in outcome.error
 
 
-def test_file_url_reader(mirror):
-    path = zip_path(mirror, "ETHUSDT", "2025-01")
-    reader = ArchiveReader(mirror.as_uri())
-    relative = path.relative_to(mirror).as_posix()
+def test_file_url_reader(archive_mirror):
+    path = kline_path("um", "SOLUSDT", "2025-02-02")
+    reader = ArchiveReader(archive_mirror.as_uri())
     reader.check_available()
-    assert reader.fetch(relative) == path.read_bytes()
+    assert reader.fetch(path) == (archive_mirror / path).read_bytes()
     assert reader.fetch("data/nothing.zip") is None
 
 
-def test_http_reader(mirror):
-    path = zip_path(mirror, "ETHUSDT", "2025-01")
-    relative = path.relative_to(mirror).as_posix()
-    with serve(mirror) as base_url:
-        reader = ArchiveReader(base_url)
+def test_http_reader(archive_mirror):
+    path = kline_path("um", "SOLUSDT", "2025-02-02")
+    with serve(archive_mirror) as server:
+        reader = ArchiveReader(server.base_url)
         reader.check_available()
-        assert reader.fetch(relative) == path.read_bytes()
+        assert reader.fetch(path) == (archive_mirror / path).read_bytes()
         assert reader.fetch("data/nothing.zip") is None
-
-
-def _zip(csv: bytes) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("x.csv", csv)
-    return buffer.getvalue()

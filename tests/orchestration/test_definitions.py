@@ -26,11 +26,19 @@ def _kinds(node) -> set[str]:
 def test_every_dbt_source_is_loaded_by_a_dlt_asset(asset_graph):
     _, graph = asset_graph
     dlt_keys = {key for key in graph.get_all_asset_keys() if "dlt" in _kinds(graph.get(key))}
-    assert dlt_keys == {
+    manifest = json.loads(tributary_dbt_project().manifest_path.read_text())
+    source_keys = {
+        AssetKey([source["source_name"], source["name"]]) for source in manifest["sources"].values()
+    }
+    assert dlt_keys == source_keys
+    assert {
         AssetKey(["raw_exchange", "klines"]),
+        AssetKey(["raw_exchange", "funding_rates"]),
+        AssetKey(["raw_exchange", "archive_files"]),
+        AssetKey(["raw_exchange", "rejected_rows"]),
         AssetKey(["raw_git", "commits"]),
         AssetKey(["raw_git", "commit_files"]),
-    }
+    } == dlt_keys
     # Nothing in the graph is an external (unmaterializable) stand-in for a source.
     assert all(graph.get(key).is_materializable for key in graph.get_all_asset_keys())
 

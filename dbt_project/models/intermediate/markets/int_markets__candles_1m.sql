@@ -6,10 +6,38 @@ klines as (
 
 ),
 
+archive_files as (
+
+    select * from {{ ref('stg_exchange__archive_files') }}
+
+),
+
+current_file_versions as (
+
+    select
+        file_path,
+        load_id
+
+    from archive_files
+    where load_status = 'loaded'
+
+),
+
 one_minute_candles as (
 
-    select * from klines
-    where candle_interval = '1m'
+    -- An archive row belongs to the current version of its file, or to a version the archive
+    -- has re-issued since (a candle the new version no longer has): leave those out. A file
+    -- whose latest download was rejected keeps the rows of its last good version.
+    select klines.*
+    from klines
+    left join current_file_versions
+        on klines.source_file = current_file_versions.file_path
+    where
+        klines.candle_interval = '1m'
+        and (
+            current_file_versions.file_path is null
+            or klines.load_id = current_file_versions.load_id
+        )
 
 ),
 
@@ -19,7 +47,14 @@ ranked_by_source as (
         *,
         row_number() over (
             partition by exchange, market, symbol, open_at
-            order by case data_source when 'archive' then 1 else 2 end
+            order by
+                case data_source
+                    when 'archive' then 1
+                    when 'rest' then 2
+                    when 'ccxt' then 3
+                    else 4
+                end,
+                load_id desc
         ) as source_rank
 
     from one_minute_candles
@@ -43,7 +78,8 @@ final as (
         taker_buy_base_volume,
         taker_buy_quote_volume,
         vwap,
-        data_source
+        data_source,
+        load_id
 
     from ranked_by_source
     where source_rank = 1

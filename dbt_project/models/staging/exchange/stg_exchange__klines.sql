@@ -14,7 +14,9 @@ renamed as (
         symbol,
         "interval" as candle_interval,
         open_time at time zone 'UTC' as open_at,
-        close_time at time zone 'UTC' as close_at,
+        -- Millisecond files close at open + 59.999 s, microsecond files at open + 59.999999 s:
+        -- truncated to the millisecond, both say the same.
+        date_trunc('milliseconds', close_time at time zone 'UTC') as close_at,
         open as open_price,
         high as high_price,
         low as low_price,
@@ -26,7 +28,9 @@ renamed as (
         taker_buy_quote_volume,
         cast(quote_volume as double precision)
         / nullif(cast(volume as double precision), 0) as vwap,
-        data_source
+        data_source,
+        source_file,
+        _dlt_load_id as load_id
 
     from raw_klines
 

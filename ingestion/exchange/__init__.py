@@ -1,11 +1,13 @@
-"""Exchange market data: candles (klines) from the Binance public archive into ``raw_exchange``.
+"""Exchange market data into ``raw_exchange``: Binance archive files, the REST tail, ccxt.
 
-The archive publishes one zip per market, symbol, interval and month, each with a ``.CHECKSUM``
-file. The source verifies every file before loading it, reads files with and without header rows,
-normalises millisecond and microsecond timestamps to UTC, and merges rows on
-(exchange, market, symbol, interval, open_time). Point ``archive_base_url`` at the real archive,
-at any HTTP mirror or at a local folder such as the one ``python -m ingestion.exchange.mirror``
-writes.
+The Binance public archive publishes one zip per market, symbol, interval and month (daily zips
+for the current month), each with a ``.CHECKSUM`` file, plus monthly funding rates of futures.
+The source verifies every file before loading it, records it in ``archive_files`` (so unchanged
+files are skipped and re-issued ones re-loaded), quarantines malformed rows in
+``rejected_rows``, then takes the candles after the archive from the REST API and other
+exchanges' candles through ccxt. Point ``archive_base_url`` at the real archive, at any HTTP
+mirror or at a local folder; ``python -m ingestion.exchange.local_exchange`` serves a generated
+one together with a REST endpoint.
 
 Run it on its own with ``python -m ingestion.exchange``; configure it through dlt config or the
 environment (``SOURCES__EXCHANGE__ARCHIVE_BASE_URL``, ``SOURCES__EXCHANGE__SYMBOLS``, ...).

@@ -168,10 +168,12 @@ resampled as (
 final as (
 
     select
-        exchange,
-        market,
-        symbol,
-        candle_interval,
+        -- Text as the contract says: Postgres compares an incremental run's columns with the
+        -- table's, and raw columns are `character varying` there.
+        cast(exchange as text) as exchange,
+        cast(market as text) as market,
+        cast(symbol as text) as symbol,
+        cast(candle_interval as text) as candle_interval,
         cast(interval_minutes as integer) as interval_minutes,
         bucket_open_at as open_at,
         bucket_open_at
@@ -191,7 +193,7 @@ final as (
         cast(candle_count as integer) as candle_count,
         cast(interval_minutes as integer) as expected_candle_count,
         candle_count = interval_minutes as is_complete,
-        latest_load_id
+        cast(latest_load_id as text) as latest_load_id
 
     from resampled
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from benchmarks.measure import Measurement, Stopwatch, report, run_phase
 from ingestion.warehouse import PROJECT_ROOT, data_dir
 
+MODULE = "benchmarks.exchange_load"
 SYMBOLS = ("BTCUSDT", "ETHUSDT")
 START = date(2024, 1, 1)
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
@@ -180,9 +181,9 @@ def main() -> None:
     work.mkdir(parents=True)
     shutil.rmtree(bench_dir() / "dlt", ignore_errors=True)
 
-    reference = run_phase(__name__, "reference", "--database", str(work / "reference.duckdb"))
+    reference = run_phase(MODULE, "reference", "--database", str(work / "reference.duckdb"))
     ours = run_phase(
-        __name__, "load", "--database", str(work / "tributary.duckdb"), "--end", "2024-12-31"
+        MODULE, "load", "--database", str(work / "tributary.duckdb"), "--end", "2024-12-31"
     )
     assert ours.result["rows"] == reference.result["rows"] == candles, (ours, reference)
 
@@ -200,7 +201,7 @@ def main() -> None:
     database = str(work / "tributary.duckdb")
     full = dbt_build(database, "--full-refresh")
     prepare_archive(NEW_DAY_NOW, unzip=False)
-    new_day = run_phase(__name__, "load", "--database", database, "--end", "2025-01-01")
+    new_day = run_phase(MODULE, "load", "--database", database, "--end", "2025-01-01")
     incremental = dbt_build(database)
     print(f"  load of the new day:      {new_day.seconds:6.2f} s ({new_day.result['rows']:,} rows)")
     print(

@@ -41,8 +41,9 @@ ui: $(STAMP) ## Dagster UI on http://127.0.0.1:3000
 docs: $(STAMP) ## dbt docs site on http://127.0.0.1:8080 (build the warehouse first)
 	$(BIN)/python -m orchestration.docs
 
-bench: $(STAMP) ## benchmarks: exchange load vs DuckDB read_csv, incremental vs full dbt build
+bench: $(STAMP) ## benchmarks: exchange load vs read_csv, incremental vs full dbt; git source vs git log and PyDriller
 	$(BIN)/python -m benchmarks.exchange_load
+	$(BIN)/python -m benchmarks.git_load
 
 clean: ## remove what runs wrote (the data folder and dbt targets), keep the virtualenv
 	rm -rf data dbt_project/target dbt_project/logs

@@ -1,60 +1,96 @@
-"""The dlt source of local git history: commits and per-file line changes into ``raw_git``."""
+"""The dlt source of local git repositories: history, refs and default branch into ``raw_git``."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 
 import dlt
 import pyarrow as pa
 from dlt.sources import DltResource
 
-from ingestion.git.log_reader import HistoryBatch, read_history
+from ingestion.git.log_reader import DEFAULT_BOT_PATTERNS, bot_regex
+from ingestion.git.repositories import configured_repositories, parse_repository
+from ingestion.git.repository_reader import ReadSettings, TableRows, read_repository
+
+__all__ = ["git_source", "parse_repository"]
+
+HARD_DELETE = {"deleted": {"data_type": "bool", "hard_delete": True}}
+"""Rows flagged ``deleted`` remove the destination row with their key and are not kept."""
+COMMIT_KEY = ["repository", "commit_sha"]
 
 
-def parse_repository(entry: str) -> tuple[str, Path]:
-    """``name=path`` or a bare ``path`` (named after its folder) as ``(name, resolved path)``.
+def _table_resource(history: DltResource, table: str, **hints: object) -> DltResource:
+    """A transformer passing on the rows of ``history`` meant for ``table``."""
 
-    A name holds no ``/``, so a bare path that contains ``=`` stays a path.
-    """
-    name, separator, path = entry.partition("=")
-    if not separator or "/" in name:
-        name, separator, path = "", "", entry
-    resolved = Path(path).expanduser().resolve()
-    return (name or resolved.name), resolved
+    def pick(item: TableRows) -> Iterator[pa.Table]:
+        if item.table == table:
+            yield item.rows
+
+    return dlt.transformer(pick, name=table, data_from=history, **hints)  # type: ignore[call-overload]
 
 
 @dlt.source(name="git", section="git")
-def git_source(repositories: Sequence[str] = (".",)) -> Sequence[DltResource]:
-    """Commits and per-file line changes of local git repositories.
+def git_source(
+    repositories: Sequence[str] | None = None,
+    repository_roots: Sequence[str] = (),
+    bot_patterns: Sequence[str] = DEFAULT_BOT_PATTERNS,
+    workers: int | None = None,
+    chunk_commits: int = 2_000,
+) -> Sequence[DltResource]:
+    """Commits, per-file line changes, tags, branches and default-branch ancestry of local git
+    repositories.
 
-    ``repositories`` lists paths, optionally named as ``name=path``; each is read in one streaming
-    ``git log`` pass. Rows are merged on their keys, so re-reading a history changes nothing.
+    ``repositories`` lists paths, optionally named as ``name=path`` (default: the current folder
+    when no ``repository_roots`` are given); every immediate sub-folder of a root that is a git
+    repository is read too, named after its folder. ``bot_patterns`` are regular expressions
+    matched on author names and emails (``is_bot``). ``workers`` git processes read the history
+    in chunks of ``chunk_commits`` (default: one more than there are CPUs, so that the cores stay
+    busy while chunks are parsed). Runs are incremental: only commits not read before are read,
+    and commits no ref reaches any more are deleted.
     """
-    named = [parse_repository(entry) for entry in repositories]
+    entries = (
+        list(repositories) if repositories is not None else ([] if repository_roots else ["."])
+    )
+    settings = ReadSettings(
+        bot_pattern=bot_regex(list(bot_patterns)),
+        workers=workers or (os.cpu_count() or 1) + 1,
+        chunk_commits=chunk_commits,
+    )
 
     @dlt.resource(name="git_history", selected=False)
-    def git_history() -> Iterator[HistoryBatch]:
-        for name, path in named:
-            yield from read_history(path, name)
+    def git_history() -> Iterator[TableRows]:
+        state = dlt.current.source_state().setdefault("repositories", {})
+        for repository in configured_repositories(entries, list(repository_roots)):
+            state[repository.name] = yield from read_repository(
+                repository, state.get(repository.name), settings
+            )
 
-    @dlt.transformer(
-        name="commits",
-        data_from=git_history,
-        write_disposition="merge",
-        primary_key=["repository", "commit_sha"],
+    upsert = {"write_disposition": {"disposition": "merge", "strategy": "upsert"}}
+    snapshot = {
+        "write_disposition": {"disposition": "merge", "strategy": "delete-insert"},
+        "merge_key": "repository",
+        "columns": HARD_DELETE,
+    }
+    return (
+        _table_resource(git_history, "repositories", primary_key="repository", **upsert),
+        _table_resource(
+            git_history, "commits", primary_key=COMMIT_KEY, columns=HARD_DELETE, **upsert
+        ),
+        _table_resource(
+            git_history,
+            "commit_files",
+            primary_key=[*COMMIT_KEY, "file_path"],
+            columns=HARD_DELETE,
+            **upsert,
+        ),
+        _table_resource(git_history, "tags", **snapshot),
+        _table_resource(git_history, "branches", **snapshot),
+        _table_resource(
+            git_history,
+            "default_branch_commits",
+            primary_key=COMMIT_KEY,
+            columns=HARD_DELETE,
+            **upsert,
+        ),
     )
-    def commits(batch: HistoryBatch) -> Iterator[pa.Table]:
-        yield batch.commits
-
-    @dlt.transformer(
-        name="commit_files",
-        data_from=git_history,
-        write_disposition="merge",
-        primary_key=["repository", "commit_sha", "file_path"],
-    )
-    def commit_files(batch: HistoryBatch) -> Iterator[pa.Table]:
-        if batch.commit_files.num_rows:
-            yield batch.commit_files
-
-    return commits, commit_files

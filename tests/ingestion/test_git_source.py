@@ -22,6 +22,8 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion.git import GitError, git_source
 from ingestion.git.log_reader import read_history
+from ingestion.git.refs import read_refs
+from ingestion.git.repositories import check_repository
 from ingestion.git.source import parse_repository
 
 AUTHOR = ("Zoë Author", "zoe@example.org")
@@ -261,8 +263,12 @@ def test_two_repositories_are_told_apart(repo, tmp_path):
     assert rows == [("one", len(DATES)), ("two", len(DATES))]
 
 
+def read_all(path: Path, name: str) -> list:
+    return list(read_history(path, name, read_refs(path).tips))
+
+
 def test_read_history_directly(repo):
-    batches = list(read_history(repo.path, "demo"))
+    batches = read_all(repo.path, "demo")
     assert sum(batch.commits.num_rows for batch in batches) == len(DATES)
     assert sum(batch.commit_files.num_rows for batch in batches) == len(FILE_CHANGES)
 
@@ -271,7 +277,7 @@ def test_empty_repository_gives_no_rows_and_no_error(tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     git(empty, "init", "-q", "-b", "main")
-    assert list(read_history(empty, "empty")) == []
+    assert read_all(empty, "empty") == []
 
     workdir = tmp_path / "load"
     load(workdir, [f"empty={empty}"])
@@ -290,12 +296,12 @@ def test_not_a_repository_raises_git_error(tmp_path):
     plain = tmp_path / "plain folder"
     plain.mkdir()
     with pytest.raises(GitError, match="not a git repository") as failure:
-        list(read_history(plain, "plain"))
+        check_repository(plain)
     assert str(plain) in str(failure.value)
 
     missing = tmp_path / "missing"
     with pytest.raises(GitError, match="not a git repository"):
-        list(read_history(missing, "missing"))
+        check_repository(missing)
 
 
 def test_not_a_repository_fails_the_pipeline_run(tmp_path):
@@ -319,7 +325,7 @@ def test_unborn_head_still_reads_the_branches(tmp_path):
     git(path, "init", "-q", "-b", "main")
     commit(path, ROOT, {"one.txt": b"a\nb\nc\n", "with space.txt": b"x\ny\n"})
     git(path, "checkout", "-q", "--orphan", "fresh")
-    batches = list(read_history(path, "orphan"))
+    batches = read_all(path, "orphan")
     assert sum(batch.commits.num_rows for batch in batches) == 1
 
 

@@ -1,0 +1,301 @@
+"""The dlt source of GitHub repository data: pull requests, reviews, issues, releases, deployments
+and workflow runs into ``raw_github``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import dlt
+from dlt.common.typing import TSecretStrValue
+from dlt.sources import DltResource
+
+from ingestion.github import rows
+from ingestion.github.client import (
+    DEFAULT_BASE_URL,
+    EtagCache,
+    GitHubApi,
+    HttpSettings,
+    items_of,
+)
+from ingestion.warehouse import data_dir
+
+log = logging.getLogger(__name__)
+
+DEFAULT_START_DATE = "2024-01-01"
+RERUN_LOOKBACK = timedelta(days=3)
+"""Workflow runs come newest-created first, and a re-run updates an old run: paging goes on this
+far past the cursor, so runs re-run within three days of their creation are picked up."""
+REPOSITORY_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+Item = dict[str, Any]
+
+
+def parse_time(text: str) -> datetime:
+    """A GitHub timestamp (``2025-03-03T12:00:00Z``) or a date, as an aware UTC datetime."""
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def github_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Cursor:
+    """The incremental position of one repository in one resource: the latest ``updated_at``
+    loaded and the ids loaded at exactly that second (GitHub's timestamps have whole seconds, so
+    the next run asks from that second again and skips only these)."""
+
+    value: datetime
+    ids: set[int] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, state: Mapping[str, Any] | None, start: datetime) -> Cursor:
+        if not state:
+            return cls(start)
+        return cls(parse_time(state["updated_at"]), set(state.get("ids", [])))
+
+    def dump(self) -> dict[str, Any]:
+        return {"updated_at": github_time(self.value), "ids": sorted(self.ids)}
+
+    def is_new(self, item: Mapping[str, Any]) -> bool:
+        updated = parse_time(item["updated_at"])
+        return updated > self.value or (updated == self.value and item["id"] not in self.ids)
+
+    def advance(self, item: Mapping[str, Any]) -> None:
+        updated = parse_time(item["updated_at"])
+        if updated > self.value:
+            self.value, self.ids = updated, {item["id"]}
+        elif updated == self.value:
+            self.ids.add(item["id"])
+
+
+def repository_names(repositories: Sequence[str] | str) -> list[str]:
+    """``owner/repo`` names from a list or a comma-separated string, checked."""
+    if isinstance(repositories, str):
+        repositories = [part for part in repositories.split(",") if part.strip()]
+    names = [name.strip() for name in repositories]
+    for name in names:
+        if not REPOSITORY_NAME.match(name):
+            raise ValueError(
+                f"sources.github.repositories: {name!r} is not a GitHub full name 'owner/repo'"
+            )
+    return list(dict.fromkeys(names))
+
+
+def default_cache_folder() -> Path:
+    """Where ETags and bodies of conditional requests are kept across runs."""
+    return data_dir() / "github" / "etag_cache"
+
+
+def _annotated(items: list[Item], **context: Any) -> list[Item]:
+    for item in items:
+        item.update(context)
+    return items
+
+
+@dlt.source(name="github", section="github")
+def github_source(
+    repositories: Sequence[str] = (),
+    base_url: str = DEFAULT_BASE_URL,
+    access_token: TSecretStrValue | None = None,
+    start_date: str = DEFAULT_START_DATE,
+    max_rate_limit_wait_seconds: float = 900.0,
+    request_max_attempts: int = 5,
+    request_backoff_factor: float = 1.0,
+    secondary_limit_wait_seconds: float = 60.0,
+    etag_cache_folder: str | None = None,
+) -> Sequence[DltResource]:
+    """Pull requests (with their reviews and commits), issues (with labels), releases,
+    deployments (with their statuses) and workflow runs of GitHub ``repositories``.
+
+    Pull requests, issues and workflow runs are read incrementally on ``updated_at``, per
+    repository, from ``start_date`` on the first run; reviews and commits are read for the pull
+    requests updated since the last run. Releases, deployments and deployment statuses are read
+    whole with conditional requests (unchanged pages cost no rate limit). Every table is merged
+    on its key, so a run repeated changes nothing. ``access_token`` (or ``GITHUB_TOKEN``) is sent
+    as a bearer token; the HTTP behaviour is described in :mod:`ingestion.github.client`.
+    """
+    names = repository_names(repositories)
+    if not names:
+        log.warning("sources.github.repositories is empty: nothing to load from GitHub")
+    token = (access_token or os.environ.get("GITHUB_TOKEN") or "").strip() or None
+    settings = HttpSettings(
+        max_attempts=request_max_attempts,
+        backoff_factor=request_backoff_factor,
+        max_rate_limit_wait_seconds=max_rate_limit_wait_seconds,
+        secondary_limit_wait_seconds=secondary_limit_wait_seconds,
+    )
+    cache = EtagCache(Path(etag_cache_folder) if etag_cache_folder else default_cache_folder)
+    api = GitHubApi(base_url, token, settings, cache)
+    start = parse_time(start_date)
+
+    def cursors() -> dict[str, Any]:
+        state: dict[str, Any] = dlt.current.resource_state().setdefault("cursors", {})
+        return state
+
+    @dlt.resource(
+        name="pull_requests",
+        write_disposition="merge",
+        primary_key="id",
+        columns=rows.column_hints(rows.PULL_REQUESTS),
+    )
+    def pull_requests() -> Iterator[list[Item]]:
+        """Pull requests updated since the last run: sorted by ``updated_at`` newest first, paging
+        stops at the first one older than the cursor."""
+        state = cursors()
+        for repository in names:
+            cursor = Cursor.load(state.get(repository), start)
+            seen = Cursor(cursor.value, set(cursor.ids))
+            params = {"state": "all", "sort": "updated", "direction": "desc"}
+            for page in api.pages(f"/repos/{repository}/pulls", params):
+                new = [pull for pull in page if cursor.is_new(pull)]
+                for pull in new:
+                    seen.advance(pull)
+                if new:
+                    yield _annotated(new, repository=repository)
+                if any(parse_time(pull["updated_at"]) < cursor.value for pull in page):
+                    break
+            state[repository] = seen.dump()
+
+    @dlt.transformer(
+        name="pull_request_reviews",
+        data_from=pull_requests,
+        write_disposition="merge",
+        primary_key="id",
+        columns=rows.column_hints(rows.PULL_REQUEST_REVIEWS),
+    )
+    def pull_request_reviews(pulls: list[Item]) -> Iterator[list[Item]]:
+        """Reviews of the pull requests read in this run."""
+        for pull in items_of(pulls):
+            repository, number = pull["repository"], pull["number"]
+            for page in api.pages(f"/repos/{repository}/pulls/{number}/reviews"):
+                yield _annotated(page, repository=repository, pull_request_number=number)
+
+    @dlt.transformer(
+        name="pull_request_commits",
+        data_from=pull_requests,
+        write_disposition="merge",
+        primary_key=["repository", "pull_request_number", "sha"],
+        columns=rows.column_hints(rows.PULL_REQUEST_COMMITS),
+    )
+    def pull_request_commits(pulls: list[Item]) -> Iterator[list[Item]]:
+        """Commits (up to GitHub's 250) of the pull requests read in this run."""
+        for pull in items_of(pulls):
+            repository, number = pull["repository"], pull["number"]
+            for page in api.pages(f"/repos/{repository}/pulls/{number}/commits"):
+                yield _annotated(page, repository=repository, pull_request_number=number)
+
+    @dlt.resource(
+        name="issues",
+        write_disposition="merge",
+        primary_key="id",
+        columns=rows.column_hints(rows.ISSUES),
+    )
+    def issues() -> Iterator[list[Item]]:
+        """Issues and pull requests (GitHub lists both) updated since the last run (``since``)."""
+        state = cursors()
+        for repository in names:
+            cursor = Cursor.load(state.get(repository), start)
+            seen = Cursor(cursor.value, set(cursor.ids))
+            params = {
+                "state": "all",
+                "sort": "updated",
+                "direction": "asc",
+                "since": github_time(cursor.value),
+            }
+            for page in api.pages(f"/repos/{repository}/issues", params):
+                new = [issue for issue in page if cursor.is_new(issue)]
+                for issue in new:
+                    seen.advance(issue)
+                if new:
+                    yield _annotated(new, repository=repository)
+            state[repository] = seen.dump()
+
+    @dlt.resource(
+        name="releases",
+        write_disposition="merge",
+        primary_key="id",
+        columns=rows.column_hints(rows.RELEASES),
+    )
+    def releases() -> Iterator[list[Item]]:
+        """Every release (conditional requests: unchanged pages come from the ETag cache)."""
+        for repository in names:
+            for page in api.pages(f"/repos/{repository}/releases"):
+                yield _annotated(page, repository=repository)
+
+    @dlt.resource(
+        name="deployments",
+        write_disposition="merge",
+        primary_key="id",
+        columns=rows.column_hints(rows.DEPLOYMENTS),
+    )
+    def deployments() -> Iterator[list[Item]]:
+        """Every deployment (conditional requests)."""
+        for repository in names:
+            for page in api.pages(f"/repos/{repository}/deployments"):
+                yield _annotated(page, repository=repository)
+
+    @dlt.transformer(
+        name="deployment_statuses",
+        data_from=deployments,
+        write_disposition="merge",
+        primary_key="id",
+        columns=rows.column_hints(rows.DEPLOYMENT_STATUSES),
+    )
+    def deployment_statuses(found: list[Item]) -> Iterator[list[Item]]:
+        """Statuses of every deployment (conditional requests)."""
+        for deployment in items_of(found):
+            repository, deployment_id = deployment["repository"], deployment["id"]
+            for page in api.pages(f"/repos/{repository}/deployments/{deployment_id}/statuses"):
+                yield _annotated(page, repository=repository, deployment_id=deployment_id)
+
+    @dlt.resource(
+        name="workflow_runs",
+        write_disposition="merge",
+        primary_key="id",
+        columns=rows.column_hints(rows.WORKFLOW_RUNS),
+    )
+    def workflow_runs() -> Iterator[list[Item]]:
+        """Workflow runs updated since the last run. GitHub lists them newest-created first;
+        paging stops at runs created :data:`RERUN_LOOKBACK` before the cursor."""
+        state = cursors()
+        for repository in names:
+            cursor = Cursor.load(state.get(repository), start)
+            seen = Cursor(cursor.value, set(cursor.ids))
+            horizon = cursor.value - RERUN_LOOKBACK
+            path = f"/repos/{repository}/actions/runs"
+            for page in api.pages(path, data_selector="workflow_runs"):
+                new = [run for run in page if cursor.is_new(run)]
+                for run in new:
+                    seen.advance(run)
+                if new:
+                    yield _annotated(new, repository=repository)
+                if any(parse_time(run["created_at"]) < horizon for run in page):
+                    break
+            state[repository] = seen.dump()
+
+    pull_requests.add_map(rows.shaper(rows.PULL_REQUESTS))
+    pull_request_reviews.add_map(rows.shaper(rows.PULL_REQUEST_REVIEWS))
+    pull_request_commits.add_map(rows.shaper(rows.PULL_REQUEST_COMMITS))
+    issues.add_map(rows.shape_issue)
+    releases.add_map(rows.shaper(rows.RELEASES))
+    deployments.add_map(rows.shaper(rows.DEPLOYMENTS))
+    deployment_statuses.add_map(rows.shaper(rows.DEPLOYMENT_STATUSES))
+    workflow_runs.add_map(rows.shaper(rows.WORKFLOW_RUNS))
+    return (
+        pull_requests,
+        pull_request_reviews,
+        pull_request_commits,
+        issues,
+        releases,
+        deployments,
+        deployment_statuses,
+        workflow_runs,
+    )

@@ -1,3 +1,8 @@
+{#-
+    Each commit with the size of its change and its place on the default branch. Only files of
+    commits still in `stg_git__commits` count: a commit removed by a force-push takes its files
+    along even before the loader deletes them.
+-#}
 with
 
 commits as (
@@ -12,18 +17,28 @@ commit_files as (
 
 ),
 
+default_branch_commits as (
+
+    select * from {{ ref('stg_git__default_branch_commits') }}
+
+),
+
 changes_per_commit as (
 
     select
-        repository,
-        commit_sha,
+        commit_files.repository,
+        commit_files.commit_sha,
         count(*) as files_changed,
-        sum(case when is_binary then 1 else 0 end) as binary_files_changed,
-        coalesce(sum(lines_added), 0) as lines_added,
-        coalesce(sum(lines_deleted), 0) as lines_deleted
+        sum(case when commit_files.is_binary then 1 else 0 end) as binary_files_changed,
+        coalesce(sum(commit_files.lines_added), 0) as lines_added,
+        coalesce(sum(commit_files.lines_deleted), 0) as lines_deleted
 
     from commit_files
-    group by repository, commit_sha
+    inner join commits
+        on
+            commit_files.repository = commits.repository
+            and commit_files.commit_sha = commits.commit_sha
+    group by commit_files.repository, commit_files.commit_sha
 
 ),
 
@@ -41,6 +56,12 @@ final as (
         commits.committer_email,
         commits.committed_at,
         commits.subject,
+        commits.is_bot,
+        commits.is_revert,
+        commits.reverted_commit_sha,
+        default_branch_commits.commit_sha is not null as is_on_default_branch,
+        default_branch_commits.mainline_sha,
+        default_branch_commits.mainline_depth,
         coalesce(changes_per_commit.files_changed, 0) as files_changed,
         coalesce(changes_per_commit.binary_files_changed, 0) as binary_files_changed,
         coalesce(changes_per_commit.lines_added, 0) as lines_added,
@@ -51,6 +72,10 @@ final as (
         on
             commits.repository = changes_per_commit.repository
             and commits.commit_sha = changes_per_commit.commit_sha
+    left join default_branch_commits
+        on
+            commits.repository = default_branch_commits.repository
+            and commits.commit_sha = default_branch_commits.commit_sha
 
 )
 

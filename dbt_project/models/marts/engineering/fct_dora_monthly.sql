@@ -1,0 +1,342 @@
+{#-
+    DORA metrics per repository and calendar month (UTC), every month from the repository's
+    first activity to its last, months without deployments included.
+-#}
+with
+
+commit_changes as (
+
+    select * from {{ ref('int_engineering__commit_changes') }}
+
+),
+
+deployments as (
+
+    select * from {{ ref('fct_deployments') }}
+
+),
+
+deployment_commits as (
+
+    select * from {{ ref('int_engineering__deployment_commits') }}
+
+),
+
+incidents as (
+
+    select * from {{ ref('fct_incidents') }}
+
+),
+
+weekly_metrics as (
+
+    select * from {{ ref('fct_dora_weekly') }}
+
+),
+
+tier_thresholds as (
+
+    select * from {{ ref('dora_tier_thresholds') }}
+
+),
+
+activity as (
+
+    select
+        repository,
+        committed_at as active_at
+    from commit_changes
+    union all
+    select
+        repository,
+        deployed_at as active_at
+    from deployments
+    union all
+    select
+        repository,
+        started_at as active_at
+    from incidents
+    union all
+    select
+        repository,
+        resolved_at as active_at
+    from incidents
+
+),
+
+activity_bounds as (
+
+    select
+        repository,
+        cast(date_trunc('month', min(active_at)) as date) as first_month_start,
+        cast(date_trunc('month', max(active_at)) as date) as last_month_start
+    from activity
+    where active_at is not null
+    group by repository
+
+),
+
+months as (
+
+    select
+        repository,
+        {{ date_series('first_month_start', 'last_month_start', "interval '1 month'") }}
+            as month_start
+    from activity_bounds
+
+),
+
+-- Deployment frequency: the median of the deployment-days of the weeks starting in the month.
+monthly_weekly_deployment_days as (
+
+    select
+        repository,
+        cast(date_trunc('month', week_start) as date) as month_start,
+        percentile_cont(0.5) within group (order by deployment_days)
+            as median_weekly_deployment_days
+    from weekly_metrics
+    group by repository, cast(date_trunc('month', week_start) as date)
+
+),
+
+monthly_deployments as (
+
+    select
+        repository,
+        cast(date_trunc('month', deployed_at) as date) as month_start,
+        count(*) as deployment_count,
+        count(distinct deployed_date) as deployment_days,
+        sum(case when is_failure then 1 else 0 end) as failed_deployment_count
+    from deployments
+    group by repository, cast(date_trunc('month', deployed_at) as date)
+
+),
+
+monthly_lead_times as (
+
+    select
+        repository,
+        cast(date_trunc('month', deployed_at) as date) as month_start,
+        count(*) as change_count,
+        percentile_cont(0.5) within group (order by lead_time_hours) as median_lead_time_hours
+    from deployment_commits
+    where not is_merge
+    group by repository, cast(date_trunc('month', deployed_at) as date)
+
+),
+
+monthly_incidents as (
+
+    select
+        repository,
+        cast(date_trunc('month', started_at) as date) as month_start,
+        count(*) as incident_count,
+        count(resolved_at) as resolved_incident_count,
+        percentile_cont(0.5) within group (order by recovery_time_hours)
+            as median_recovery_time_hours
+    from incidents
+    group by repository, cast(date_trunc('month', started_at) as date)
+
+),
+
+metrics as (
+
+    select
+        months.repository,
+        months.month_start,
+        coalesce(monthly_deployments.deployment_count, 0) as deployment_count,
+        coalesce(monthly_deployments.deployment_days, 0) as deployment_days,
+        monthly_weekly_deployment_days.median_weekly_deployment_days,
+        coalesce(monthly_lead_times.change_count, 0) as change_count,
+        monthly_lead_times.median_lead_time_hours,
+        coalesce(monthly_deployments.failed_deployment_count, 0) as failed_deployment_count,
+        cast(monthly_deployments.failed_deployment_count as double precision)
+        / nullif(monthly_deployments.deployment_count, 0) as change_failure_rate,
+        coalesce(monthly_incidents.incident_count, 0) as incident_count,
+        monthly_incidents.median_recovery_time_hours
+    from months
+    left join monthly_deployments
+        on
+            months.repository = monthly_deployments.repository
+            and months.month_start = monthly_deployments.month_start
+    left join monthly_lead_times
+        on
+            months.repository = monthly_lead_times.repository
+            and months.month_start = monthly_lead_times.month_start
+    left join monthly_incidents
+        on
+            months.repository = monthly_incidents.repository
+            and months.month_start = monthly_incidents.month_start
+    left join monthly_weekly_deployment_days
+        on
+            months.repository = monthly_weekly_deployment_days.repository
+            and months.month_start = monthly_weekly_deployment_days.month_start
+
+),
+
+-- The thresholds of the latest report year up to the month's year, else of the earliest.
+report_years as (
+
+    select distinct report_year from tier_thresholds
+
+),
+
+month_report_years as (
+
+    select
+        metrics.repository,
+        metrics.month_start,
+        coalesce(
+            max(
+                case
+                    when report_years.report_year <= extract(year from metrics.month_start)
+                        then report_years.report_year
+                end
+            ),
+            min(report_years.report_year)
+        ) as report_year
+    from metrics
+    cross join report_years
+    group by metrics.repository, metrics.month_start
+
+),
+
+measures as (
+
+    select
+        repository,
+        month_start,
+        'deployment_days_per_week' as measure,
+        median_weekly_deployment_days as measure_value
+    from metrics
+    union all
+    select
+        repository,
+        month_start,
+        'deployment_days_per_month' as measure,
+        cast(deployment_days as double precision) as measure_value
+    from metrics
+    union all
+    select
+        repository,
+        month_start,
+        'median_lead_time_hours' as measure,
+        median_lead_time_hours as measure_value
+    from metrics
+    union all
+    select
+        repository,
+        month_start,
+        'change_failure_rate' as measure,
+        change_failure_rate as measure_value
+    from metrics
+    union all
+    select
+        repository,
+        month_start,
+        'median_recovery_time_hours' as measure,
+        median_recovery_time_hours as measure_value
+    from metrics
+
+),
+
+-- Each metric's tier: the best-ranked tier whose every bound the measure meets.
+best_tiers as (
+
+    select
+        measures.repository,
+        measures.month_start,
+        tier_thresholds.report_year,
+        tier_thresholds.metric,
+        min(tier_thresholds.tier_rank) as tier_rank
+    from measures
+    inner join month_report_years
+        on
+            measures.repository = month_report_years.repository
+            and measures.month_start = month_report_years.month_start
+    inner join tier_thresholds
+        on
+            month_report_years.report_year = tier_thresholds.report_year
+            and measures.measure = tier_thresholds.measure
+    where
+        measures.measure_value is not null
+        and (
+            tier_thresholds.at_least is null
+            or measures.measure_value >= tier_thresholds.at_least
+        )
+        and (
+            tier_thresholds.at_most is null
+            or measures.measure_value <= tier_thresholds.at_most
+        )
+        and (
+            tier_thresholds.below is null
+            or measures.measure_value < tier_thresholds.below
+        )
+    group by
+        measures.repository,
+        measures.month_start,
+        tier_thresholds.report_year,
+        tier_thresholds.metric
+
+),
+
+tiers as (
+
+    select
+        best_tiers.repository,
+        best_tiers.month_start,
+        max(
+            case when best_tiers.metric = 'deployment_frequency' then tier_thresholds.tier end
+        ) as deployment_frequency_tier,
+        max(case when best_tiers.metric = 'lead_time' then tier_thresholds.tier end)
+            as lead_time_tier,
+        max(
+            case when best_tiers.metric = 'change_failure_rate' then tier_thresholds.tier end
+        ) as change_failure_rate_tier,
+        max(case when best_tiers.metric = 'recovery_time' then tier_thresholds.tier end)
+            as recovery_time_tier
+    from best_tiers
+    inner join tier_thresholds
+        on
+            best_tiers.report_year = tier_thresholds.report_year
+            and best_tiers.metric = tier_thresholds.metric
+            and best_tiers.tier_rank = tier_thresholds.tier_rank
+    group by best_tiers.repository, best_tiers.month_start
+
+),
+
+final as (
+
+    select
+        cast(metrics.repository as text) as repository,
+        cast(metrics.month_start as date) as month_start,
+        cast(metrics.deployment_count as integer) as deployment_count,
+        cast(metrics.deployment_days as integer) as deployment_days,
+        cast(metrics.median_weekly_deployment_days as double precision)
+            as median_weekly_deployment_days,
+        cast(metrics.change_count as integer) as change_count,
+        cast(metrics.median_lead_time_hours as double precision) as median_lead_time_hours,
+        cast(metrics.failed_deployment_count as integer) as failed_deployment_count,
+        cast(metrics.change_failure_rate as double precision) as change_failure_rate,
+        cast(metrics.incident_count as integer) as incident_count,
+        cast(metrics.median_recovery_time_hours as double precision)
+            as median_recovery_time_hours,
+        cast(month_report_years.report_year as integer) as tier_report_year,
+        cast(tiers.deployment_frequency_tier as text) as deployment_frequency_tier,
+        cast(tiers.lead_time_tier as text) as lead_time_tier,
+        cast(tiers.change_failure_rate_tier as text) as change_failure_rate_tier,
+        cast(tiers.recovery_time_tier as text) as recovery_time_tier
+
+    from metrics
+    left join month_report_years
+        on
+            metrics.repository = month_report_years.repository
+            and metrics.month_start = month_report_years.month_start
+    left join tiers
+        on
+            metrics.repository = tiers.repository
+            and metrics.month_start = tiers.month_start
+
+)
+
+select * from final

@@ -1,0 +1,317 @@
+{#-
+    DORA metrics per repository and week (Monday to Sunday, UTC), every week from the
+    repository's first activity to its last, weeks without deployments included.
+-#}
+with
+
+commit_changes as (
+
+    select * from {{ ref('int_engineering__commit_changes') }}
+
+),
+
+deployments as (
+
+    select * from {{ ref('fct_deployments') }}
+
+),
+
+deployment_commits as (
+
+    select * from {{ ref('int_engineering__deployment_commits') }}
+
+),
+
+incidents as (
+
+    select * from {{ ref('fct_incidents') }}
+
+),
+
+tier_thresholds as (
+
+    select * from {{ ref('dora_tier_thresholds') }}
+
+),
+
+activity as (
+
+    select
+        repository,
+        committed_at as active_at
+    from commit_changes
+    union all
+    select
+        repository,
+        deployed_at as active_at
+    from deployments
+    union all
+    select
+        repository,
+        started_at as active_at
+    from incidents
+    union all
+    select
+        repository,
+        resolved_at as active_at
+    from incidents
+
+),
+
+activity_bounds as (
+
+    select
+        repository,
+        cast(date_trunc('week', min(active_at)) as date) as first_week_start,
+        cast(date_trunc('week', max(active_at)) as date) as last_week_start
+    from activity
+    where active_at is not null
+    group by repository
+
+),
+
+weeks as (
+
+    select
+        repository,
+        {{ date_series('first_week_start', 'last_week_start', "interval '7 days'") }}
+            as week_start
+    from activity_bounds
+
+),
+
+weekly_deployments as (
+
+    select
+        repository,
+        cast(date_trunc('week', deployed_at) as date) as week_start,
+        count(*) as deployment_count,
+        count(distinct deployed_date) as deployment_days,
+        sum(case when is_failure then 1 else 0 end) as failed_deployment_count
+    from deployments
+    group by repository, cast(date_trunc('week', deployed_at) as date)
+
+),
+
+weekly_lead_times as (
+
+    select
+        repository,
+        cast(date_trunc('week', deployed_at) as date) as week_start,
+        count(*) as change_count,
+        percentile_cont(0.5) within group (order by lead_time_hours) as median_lead_time_hours
+    from deployment_commits
+    where not is_merge
+    group by repository, cast(date_trunc('week', deployed_at) as date)
+
+),
+
+weekly_incidents as (
+
+    select
+        repository,
+        cast(date_trunc('week', started_at) as date) as week_start,
+        count(*) as incident_count,
+        count(resolved_at) as resolved_incident_count,
+        percentile_cont(0.5) within group (order by recovery_time_hours)
+            as median_recovery_time_hours
+    from incidents
+    group by repository, cast(date_trunc('week', started_at) as date)
+
+),
+
+metrics as (
+
+    select
+        weeks.repository,
+        weeks.week_start,
+        coalesce(weekly_deployments.deployment_count, 0) as deployment_count,
+        coalesce(weekly_deployments.deployment_days, 0) as deployment_days,
+        coalesce(weekly_lead_times.change_count, 0) as change_count,
+        weekly_lead_times.median_lead_time_hours,
+        coalesce(weekly_deployments.failed_deployment_count, 0) as failed_deployment_count,
+        cast(weekly_deployments.failed_deployment_count as double precision)
+        / nullif(weekly_deployments.deployment_count, 0) as change_failure_rate,
+        coalesce(weekly_incidents.incident_count, 0) as incident_count,
+        weekly_incidents.median_recovery_time_hours
+    from weeks
+    left join weekly_deployments
+        on
+            weeks.repository = weekly_deployments.repository
+            and weeks.week_start = weekly_deployments.week_start
+    left join weekly_lead_times
+        on
+            weeks.repository = weekly_lead_times.repository
+            and weeks.week_start = weekly_lead_times.week_start
+    left join weekly_incidents
+        on
+            weeks.repository = weekly_incidents.repository
+            and weeks.week_start = weekly_incidents.week_start
+
+),
+
+-- The thresholds of the latest report year up to the week's year, else of the earliest.
+report_years as (
+
+    select distinct report_year from tier_thresholds
+
+),
+
+week_report_years as (
+
+    select
+        metrics.repository,
+        metrics.week_start,
+        coalesce(
+            max(
+                case
+                    when report_years.report_year <= extract(year from metrics.week_start)
+                        then report_years.report_year
+                end
+            ),
+            min(report_years.report_year)
+        ) as report_year
+    from metrics
+    cross join report_years
+    group by metrics.repository, metrics.week_start
+
+),
+
+-- A single week cannot show a monthly cadence: its deployment-days stand in for both measures.
+measures as (
+
+    select
+        repository,
+        week_start,
+        'deployment_days_per_week' as measure,
+        cast(deployment_days as double precision) as measure_value
+    from metrics
+    union all
+    select
+        repository,
+        week_start,
+        'deployment_days_per_month' as measure,
+        cast(deployment_days as double precision) as measure_value
+    from metrics
+    union all
+    select
+        repository,
+        week_start,
+        'median_lead_time_hours' as measure,
+        median_lead_time_hours as measure_value
+    from metrics
+    union all
+    select
+        repository,
+        week_start,
+        'change_failure_rate' as measure,
+        change_failure_rate as measure_value
+    from metrics
+    union all
+    select
+        repository,
+        week_start,
+        'median_recovery_time_hours' as measure,
+        median_recovery_time_hours as measure_value
+    from metrics
+
+),
+
+-- Each metric's tier: the best-ranked tier whose every bound the measure meets.
+best_tiers as (
+
+    select
+        measures.repository,
+        measures.week_start,
+        tier_thresholds.report_year,
+        tier_thresholds.metric,
+        min(tier_thresholds.tier_rank) as tier_rank
+    from measures
+    inner join week_report_years
+        on
+            measures.repository = week_report_years.repository
+            and measures.week_start = week_report_years.week_start
+    inner join tier_thresholds
+        on
+            week_report_years.report_year = tier_thresholds.report_year
+            and measures.measure = tier_thresholds.measure
+    where
+        measures.measure_value is not null
+        and (
+            tier_thresholds.at_least is null
+            or measures.measure_value >= tier_thresholds.at_least
+        )
+        and (
+            tier_thresholds.at_most is null
+            or measures.measure_value <= tier_thresholds.at_most
+        )
+        and (
+            tier_thresholds.below is null
+            or measures.measure_value < tier_thresholds.below
+        )
+    group by
+        measures.repository,
+        measures.week_start,
+        tier_thresholds.report_year,
+        tier_thresholds.metric
+
+),
+
+tiers as (
+
+    select
+        best_tiers.repository,
+        best_tiers.week_start,
+        max(
+            case when best_tiers.metric = 'deployment_frequency' then tier_thresholds.tier end
+        ) as deployment_frequency_tier,
+        max(case when best_tiers.metric = 'lead_time' then tier_thresholds.tier end)
+            as lead_time_tier,
+        max(
+            case when best_tiers.metric = 'change_failure_rate' then tier_thresholds.tier end
+        ) as change_failure_rate_tier,
+        max(case when best_tiers.metric = 'recovery_time' then tier_thresholds.tier end)
+            as recovery_time_tier
+    from best_tiers
+    inner join tier_thresholds
+        on
+            best_tiers.report_year = tier_thresholds.report_year
+            and best_tiers.metric = tier_thresholds.metric
+            and best_tiers.tier_rank = tier_thresholds.tier_rank
+    group by best_tiers.repository, best_tiers.week_start
+
+),
+
+final as (
+
+    select
+        cast(metrics.repository as text) as repository,
+        cast(metrics.week_start as date) as week_start,
+        cast(metrics.deployment_count as integer) as deployment_count,
+        cast(metrics.deployment_days as integer) as deployment_days,
+        cast(metrics.change_count as integer) as change_count,
+        cast(metrics.median_lead_time_hours as double precision) as median_lead_time_hours,
+        cast(metrics.failed_deployment_count as integer) as failed_deployment_count,
+        cast(metrics.change_failure_rate as double precision) as change_failure_rate,
+        cast(metrics.incident_count as integer) as incident_count,
+        cast(metrics.median_recovery_time_hours as double precision)
+            as median_recovery_time_hours,
+        cast(week_report_years.report_year as integer) as tier_report_year,
+        cast(tiers.deployment_frequency_tier as text) as deployment_frequency_tier,
+        cast(tiers.lead_time_tier as text) as lead_time_tier,
+        cast(tiers.change_failure_rate_tier as text) as change_failure_rate_tier,
+        cast(tiers.recovery_time_tier as text) as recovery_time_tier
+
+    from metrics
+    left join week_report_years
+        on
+            metrics.repository = week_report_years.repository
+            and metrics.week_start = week_report_years.week_start
+    left join tiers
+        on
+            metrics.repository = tiers.repository
+            and metrics.week_start = tiers.week_start
+
+)
+
+select * from final

@@ -12,7 +12,11 @@ from orchestration.dbt_assets import (
     prepare_manifest,
     tributary_dbt_project,
 )
-from orchestration.dlt_assets import build_exchange_assets, build_git_assets
+from orchestration.dlt_assets import (
+    build_exchange_assets,
+    build_git_assets,
+    build_github_assets,
+)
 from orchestration.environment import apply_local_defaults
 
 BUILD_WAREHOUSE_JOB = "build_warehouse"
@@ -27,7 +31,12 @@ def build_definitions() -> Definitions:
     if not project.manifest_path.exists():
         prepare_manifest(project)
     return Definitions(
-        assets=[build_exchange_assets(), build_git_assets(), build_dbt_assets(project)],
+        assets=[
+            build_exchange_assets(),
+            build_git_assets(),
+            build_github_assets(),
+            build_dbt_assets(project),
+        ],
         jobs=[
             define_asset_job(
                 BUILD_WAREHOUSE_JOB,

@@ -9,8 +9,9 @@ from dagster_dlt.translator import DltResourceTranslatorData
 
 from ingestion.exchange import RejectedFiles, exchange_source
 from ingestion.git import git_source
+from ingestion.github import github_source
 from ingestion.warehouse import dlt_pipeline
-from orchestration.environment import exchange_endpoints
+from orchestration.environment import exchange_endpoints, git_repositories, github_endpoints
 
 WAREHOUSE_POOL = "warehouse"
 """Concurrency pool of every asset that writes the warehouse (DuckDB takes one writer)."""
@@ -57,7 +58,25 @@ def build_git_assets() -> AssetsDefinition:
         pool=WAREHOUSE_POOL,
     )
     def git_assets(context: AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[Any]:
-        """Commits and per-file line changes of the configured repositories."""
-        yield from dlt.run(context=context, dlt_source=git_source())
+        """Commits, line changes, tags, branches and default-branch ancestry of the configured
+        repositories (by default this checkout and the demo repository)."""
+        yield from dlt.run(context=context, dlt_source=git_source(**git_repositories()))
 
     return git_assets
+
+
+def build_github_assets() -> AssetsDefinition:
+    @dlt_assets(
+        dlt_source=github_source(),
+        dlt_pipeline=dlt_pipeline("github"),
+        name="github",
+        dagster_dlt_translator=RawTableTranslator(),
+        pool=WAREHOUSE_POOL,
+    )
+    def github_assets(context: AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[Any]:
+        """Pull requests, reviews, issues, releases, deployments and workflow runs of the
+        configured GitHub repositories (by default the demo's, from a local GitHub)."""
+        with github_endpoints() as endpoints:
+            yield from dlt.run(context=context, dlt_source=github_source(**endpoints))
+
+    return github_assets

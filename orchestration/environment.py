@@ -3,9 +3,15 @@
 Offline by design, online by configuration: with no exchange endpoint configured, the exchange
 source talks HTTP to a local exchange on 127.0.0.1 (:mod:`ingestion.exchange.local_exchange`)
 that serves a generated archive mirror under ``data/mirror`` and a REST klines endpoint, with its
-clock set to the demo's "now"; the git source reads this checkout. Setting
-``SOURCES__EXCHANGE__ARCHIVE_BASE_URL=https://data.binance.vision`` (or any other value) switches
-to the real endpoints (REST hosts default to Binance's) through the very same code path.
+clock set to the demo's "now". Setting ``SOURCES__EXCHANGE__ARCHIVE_BASE_URL`` (e.g.
+``https://data.binance.vision``) switches to the real endpoints (REST hosts default to Binance's)
+through the very same code path.
+
+Repository data likewise: with no repositories configured, the git source reads this checkout
+and a generated demo repository (``data/demo/webshop``); with no GitHub endpoint configured, the
+GitHub source talks to a local GitHub on 127.0.0.1 whose pull requests, releases, deployments and
+workflow runs belong to that demo repository. ``SOURCES__GIT__REPOSITORIES`` (or
+``SOURCES__GIT__REPOSITORY_ROOTS``) and ``SOURCES__GITHUB__BASE_URL`` switch them to your own.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from ingestion.exchange.defaults import (
 )
 from ingestion.exchange.local_exchange import LocalExchange
 from ingestion.exchange.mirror import write_mirror
+from ingestion.github.demo_world import DemoWorld, write_demo_world
+from ingestion.github.local_github import LocalGitHub
 from ingestion.warehouse import PROJECT_ROOT, data_dir, duckdb_path
 
 ARCHIVE_BASE_URL = "SOURCES__EXCHANGE__ARCHIVE_BASE_URL"
@@ -52,7 +60,6 @@ def apply_local_defaults() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("DAGSTER_HOME", str(data_dir() / "dagster"))
     os.environ.setdefault("TRIBUTARY_DUCKDB_PATH", str(duckdb_path()))
-    os.environ.setdefault("SOURCES__GIT__REPOSITORIES", f'["tributary={PROJECT_ROOT}"]')
     # Completed load packages are of no further use and take ~45 MB per million rows.
     os.environ.setdefault("LOAD__DELETE_COMPLETED_JOBS", "true")
 
@@ -118,3 +125,45 @@ def exchange_endpoints() -> Iterator[dict[str, Any]]:
                 }
             }
         yield endpoints
+
+
+def demo_world() -> DemoWorld:
+    """The demo repository and its GitHub world under ``data/demo`` (generated once)."""
+    return write_demo_world(data_dir() / "demo")
+
+
+def uses_demo_repositories() -> bool:
+    """True when no repositories are configured: the demo reads this checkout and ``webshop``."""
+    return dlt.config.get("sources.git.repositories", list) is None and not dlt.config.get(
+        "sources.git.repository_roots", list
+    )
+
+
+def git_repositories() -> dict[str, Any]:
+    """Arguments for ``git_source``: nothing when repositories are configured (dlt resolves
+    them), else this checkout and the demo repository."""
+    if not uses_demo_repositories():
+        return {}
+    return {
+        "repositories": [
+            f"tributary={PROJECT_ROOT}",
+            f"webshop={demo_world().repository_path}",
+        ]
+    }
+
+
+def uses_local_github() -> bool:
+    """True when no GitHub endpoint is configured: the demo's local GitHub stands in."""
+    return not dlt.config.get("sources.github.base_url", str)
+
+
+@contextmanager
+def github_endpoints() -> Iterator[dict[str, Any]]:
+    """Arguments for ``github_source``: nothing when an endpoint is configured, or a local GitHub
+    serving the demo repository's world for the duration of the block."""
+    if not uses_local_github():
+        yield {}
+        return
+    world = demo_world()
+    with LocalGitHub(world.world_path) as github:
+        yield {"base_url": github.url, "repositories": [world.full_name]}

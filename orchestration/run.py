@@ -17,7 +17,7 @@ from ingestion.warehouse import PostgresSettings, duckdb_path, ensure_local_post
 from orchestration.build import BUILD_WAREHOUSE_JOB, build_definitions
 from orchestration.dbt_assets import prepare_manifest, tributary_dbt_project
 from orchestration.environment import apply_local_defaults, prepare_dagster_home
-from orchestration.summary import table_row_counts
+from orchestration.summary import empty_mart_reasons, table_row_counts
 
 
 def warehouse_location() -> str:
@@ -63,6 +63,11 @@ def main() -> int:
     print(f"  where:  {warehouse_location()}")
     for table, rows in counts.items():
         print(f"  {table:<{width}}  {rows:>12,} rows")
+    reasons = empty_mart_reasons()
+    if reasons:
+        print("  empty:  (marts.fct_engineering_data_quality says why)")
+        for repository, check, reason in reasons:
+            print(f"          {repository} {check}: {reason}")
     print("  next:   `make ui` opens Dagster at http://127.0.0.1:3000 (this run is there);")
     print("          `make docs` serves the dbt docs at http://127.0.0.1:8080")
     return 0

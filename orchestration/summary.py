@@ -55,3 +55,17 @@ def table_row_counts(schemas: tuple[str, ...] = SUMMARY_SCHEMAS) -> dict[str, in
             cursor.execute(f"select count(*) from {table}")  # names come from the catalog
             counts[table] = int(cursor.fetchone()[0])
     return counts
+
+
+def empty_mart_reasons() -> list[tuple[str, str, str]]:
+    """``(repository, check, reason)`` for each engineering check that found nothing, from
+    ``marts.fct_engineering_data_quality``: why a DORA figure or mart is empty."""
+    with warehouse_cursor() as cursor:
+        cursor.execute(
+            "select repository, check_name, reason from marts.fct_engineering_data_quality "
+            "where status = 'empty' order by repository, check_name"
+        )
+        return [
+            (str(repository), str(check), str(reason))
+            for repository, check, reason in cursor.fetchall()
+        ]

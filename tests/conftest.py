@@ -3,6 +3,7 @@
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,12 @@ ENV_KEYS = (
     "SOURCES__EXCHANGE__END_DATE",
     "SOURCES__EXCHANGE__CCXT_EXCHANGES",
     "SOURCES__GIT__REPOSITORIES",
+    "SOURCES__GIT__REPOSITORY_ROOTS",
+    "SOURCES__GITHUB__REPOSITORIES",
+    "SOURCES__GITHUB__BASE_URL",
+    "SOURCES__GITHUB__ACCESS_TOKEN",
+    "SOURCES__GITHUB__START_DATE",
+    "GITHUB_TOKEN",
     "POSTGRES_HOST",
     "POSTGRES_PORT",
     "POSTGRES_USER",
@@ -52,7 +59,6 @@ def isolate_environment(monkeypatch: pytest.MonkeyPatch, data_dir: Path, warehou
     monkeypatch.setenv("DAGSTER_HOME", str(data_dir / "dagster"))
     for key, value in SMALL_DEMO.items():
         monkeypatch.setenv(key, value)
-    monkeypatch.setenv("SOURCES__GIT__REPOSITORIES", json.dumps([f"tributary={PROJECT_ROOT}"]))
 
 
 @pytest.fixture
@@ -62,12 +68,36 @@ def tributary_env(monkeypatch, tmp_path):
     return tmp_path / "data"
 
 
-def project_commit_count() -> int:
-    """Commits of this checkout reachable from HEAD, branches and tags, counted by git itself."""
+def commit_count(repository: Path = PROJECT_ROOT) -> int:
+    """Commits reachable from HEAD, branches and tags of ``repository``, counted by git itself."""
     output = subprocess.run(
-        ["git", "-C", str(PROJECT_ROOT), "rev-list", "--count", "HEAD", "--branches", "--tags"],
+        ["git", "-C", str(repository), "rev-list", "--count", "HEAD", "--branches", "--tags"],
         capture_output=True,
         text=True,
         check=True,
     )
     return int(output.stdout)
+
+
+def run_dbt(target: str, *args: str) -> None:
+    """Run the dbt CLI on the test's warehouse, with its own target folder."""
+    from orchestration.dbt_assets import tributary_dbt_project
+
+    project = tributary_dbt_project()
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            *args,
+            "--project-dir",
+            str(project.project_dir),
+            "--profiles-dir",
+            str(PROJECT_ROOT),
+            "--target",
+            target,
+            "--target-path",
+            str(project.project_dir / "target" / f"{target}_tests"),
+            "--quiet",
+        ],
+        env={**os.environ, "DO_NOT_TRACK": "1"},
+        check=True,
+    )

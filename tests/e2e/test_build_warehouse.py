@@ -8,9 +8,6 @@ up to the demo's "now" (new archive files, a new REST tail, incremental dbt), th
 """
 
 import io
-import os
-import subprocess
-import sys
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,11 +18,10 @@ from dagster import DagsterInstance
 from ingestion.exchange.layout import Month
 from ingestion.exchange.mirror import DEFAULT_MAINTENANCE, _parse_window, kline_rows
 from ingestion.warehouse import PROJECT_ROOT
-from orchestration.dbt_assets import tributary_dbt_project
 from orchestration.run import build_warehouse
 from orchestration.summary import table_row_counts, warehouse_cursor
 
-from conftest import isolate_environment, project_commit_count
+from conftest import commit_count, isolate_environment, run_dbt
 
 MARTS = (
     "marts.dim_repositories",
@@ -74,28 +70,6 @@ def rows(sql: str) -> list[tuple]:
 
 def scalar(sql: str) -> object:
     return rows(sql)[0][0]
-
-
-def dbt(target: str, *args: str) -> None:
-    """Run the dbt CLI on the test's warehouse, with its own target folder."""
-    project = tributary_dbt_project()
-    subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            *args,
-            "--project-dir",
-            str(project.project_dir),
-            "--profiles-dir",
-            str(PROJECT_ROOT),
-            "--target",
-            target,
-            "--target-path",
-            str(project.project_dir / "target" / f"{target}_tests"),
-            "--quiet",
-        ],
-        env={**os.environ, "DO_NOT_TRACK": "1"},
-        check=True,
-    )
 
 
 CANDLE_COLUMNS = (
@@ -172,17 +146,19 @@ def test_build_incrementally_gives_the_complete_warehouse(warehouse, monkeypatch
     assert scalar("select count(*) from raw_exchange.archive_files where status <> 'loaded'") == 0
     assert counts["raw_exchange.rejected_rows"] == 0
     assert counts["raw_exchange.funding_rates"] > 0
-    assert counts["raw_git.commits"] == project_commit_count()
-    assert counts["marts.fct_commits"] == project_commit_count()
+    # This checkout and the demo repository, every commit once.
+    commits = commit_count(PROJECT_ROOT) + commit_count(data_dir / "demo" / "webshop")
+    assert counts["raw_git.commits"] == commits
+    assert counts["marts.fct_commits"] == commits
 
     # Incremental candles equal a full rebuild, row for row.
     incremental = sorted(rows(f"select {CANDLE_COLUMNS} from marts.fct_candles"))
-    dbt(warehouse, "run", "--full-refresh", "--select", "fct_candles")
+    run_dbt(warehouse, "run", "--full-refresh", "--select", "fct_candles")
     assert sorted(rows(f"select {CANDLE_COLUMNS} from marts.fct_candles")) == incremental
 
     # The dbt unit tests (hand-computed values for every metric) pass on this warehouse's SQL
     # dialect; the builds leave them out, as production builds do.
-    dbt(warehouse, "test", "--select", "test_type:unit")
+    run_dbt(warehouse, "test", "--select", "test_type:unit")
 
     # Nothing new: the same warehouse.
     assert build_warehouse(instance).success

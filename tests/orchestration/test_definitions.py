@@ -28,17 +28,27 @@ def test_every_dbt_source_is_loaded_by_a_dlt_asset(asset_graph):
     dlt_keys = {key for key in graph.get_all_asset_keys() if "dlt" in _kinds(graph.get(key))}
     manifest = json.loads(tributary_dbt_project().manifest_path.read_text())
     source_keys = {
-        AssetKey([source["source_name"], source["name"]]) for source in manifest["sources"].values()
+        AssetKey(
+            source["meta"].get("dagster", {}).get("asset_key")
+            or [source["source_name"], source["name"]]
+        )
+        for source in manifest["sources"].values()
     }
     assert dlt_keys == source_keys
-    assert {
-        AssetKey(["raw_exchange", "klines"]),
-        AssetKey(["raw_exchange", "funding_rates"]),
-        AssetKey(["raw_exchange", "archive_files"]),
-        AssetKey(["raw_exchange", "rejected_rows"]),
-        AssetKey(["raw_git", "commits"]),
-        AssetKey(["raw_git", "commit_files"]),
-    } == dlt_keys
+    raw_tables = {
+        "raw_exchange": ["klines", "funding_rates", "archive_files", "rejected_rows"],
+        "raw_git": [
+            "repositories", "commits", "commit_files", "tags", "branches",
+            "default_branch_commits",
+        ],
+        "raw_github": [
+            "pull_requests", "pull_request_reviews", "pull_request_commits", "issues",
+            "releases", "deployments", "deployment_statuses", "workflow_runs",
+        ],
+    }  # fmt: skip
+    assert dlt_keys == {
+        AssetKey([dataset, table]) for dataset, tables in raw_tables.items() for table in tables
+    }
     # Nothing in the graph is an external (unmaterializable) stand-in for a source.
     assert all(graph.get(key).is_materializable for key in graph.get_all_asset_keys())
 
@@ -89,7 +99,7 @@ def test_dbt_tests_are_asset_checks_and_writers_share_one_pool(asset_graph):
     defs, graph = asset_graph
     check_keys = graph.asset_check_keys
     assert any(check.asset_key == AssetKey(["marts", "fct_market_daily"]) for check in check_keys)
-    assert [assets_def.node_def.pools for assets_def in defs.assets] == [{"warehouse"}] * 3
+    assert [assets_def.node_def.pools for assets_def in defs.assets] == [{"warehouse"}] * 4
     job = defs.resolve_job_def(BUILD_WAREHOUSE_JOB)
     assert job.executor_def.name == "in_process"
 

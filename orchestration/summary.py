@@ -10,7 +10,7 @@ import duckdb
 
 from ingestion.warehouse import PostgresSettings, duckdb_path, warehouse_kind
 
-SUMMARY_SCHEMAS = ("raw_exchange", "raw_git", "marts")
+SUMMARY_SCHEMAS = ("raw_exchange", "raw_git", "raw_github", "marts")
 
 
 @contextmanager

@@ -124,7 +124,9 @@ def github_source(
     """
     names = repository_names(repositories)
     if not names:
-        log.warning("sources.github.repositories is empty: nothing to load from GitHub")
+        # Info, not a warning: git-only warehouses run this source with nothing to read, and
+        # Dagster builds it once to list its assets.
+        log.info("sources.github.repositories is empty: nothing to load from GitHub")
     token = (access_token or os.environ.get("GITHUB_TOKEN") or "").strip() or None
     settings = HttpSettings(
         max_attempts=request_max_attempts,

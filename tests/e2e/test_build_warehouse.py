@@ -8,6 +8,7 @@ up to the demo's "now" (new archive files, a new REST tail, incremental dbt), th
 """
 
 import io
+import json
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,6 +71,67 @@ def rows(sql: str) -> list[tuple]:
 
 def scalar(sql: str) -> object:
     return rows(sql)[0][0]
+
+
+def check_engineering_marts(world_path: Path) -> None:
+    """The demo repository's marts against its GitHub world, counted from the JSON itself."""
+    (world,) = json.loads(world_path.read_text())["repositories"].values()
+    successful = {
+        deployment_id
+        for deployment_id, statuses in world["deployment_statuses"].items()
+        if any(status["state"] == "success" for status in statuses)
+    }
+    production = [
+        d
+        for d in world["deployments"]
+        if d["environment"] == "production" and str(d["id"]) in successful
+    ]
+    incidents = [
+        issue
+        for issue in world["issues"]
+        if "pull_request" not in issue
+        and any(label["name"] == "incident" for label in issue["labels"])
+    ]
+    assert scalar("select count(*) from raw_github.pull_requests") == len(world["pulls"])
+    assert scalar(
+        "select count(*) from marts.fct_pull_requests where repository = 'webshop'"
+    ) == len(world["pulls"])
+    assert rows(
+        "select deployment_source, count(*) from marts.fct_deployments "
+        "where repository = 'webshop' group by deployment_source"
+    ) == [("github_deployment", len(production))]
+    assert scalar("select count(*) from marts.fct_incidents where repository = 'webshop'") == len(
+        incidents
+    )
+    # Every deployed commit shipped once; failure rates stay within 0..1.
+    assert (
+        scalar(
+            "select count(*) from (select repository, commit_sha "
+            "from intermediate.int_engineering__deployment_commits "
+            "group by 1, 2 having count(*) > 1) as shipped_twice"
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            "select count(*) from marts.fct_dora_weekly "
+            "where change_failure_rate < 0 or change_failure_rate > 1"
+        )
+        == 0
+    )
+    # The Christmas freeze: a week without deployments is a row with zero deployment-days.
+    assert rows(
+        "select deployment_days from marts.fct_dora_weekly "
+        "where repository = 'webshop' and cast(week_start as text) = '2024-12-23'"
+    ) == [(0,)]
+    # This checkout has no release tags and no GitHub data: its empty marts say why.
+    reasons = dict(
+        rows(
+            "select check_name, reason from marts.fct_engineering_data_quality "
+            "where repository = 'tributary' and status = 'empty'"
+        )
+    )
+    assert "deployments" in reasons and "tag" in reasons["deployments"], reasons
 
 
 CANDLE_COLUMNS = (
@@ -150,6 +212,8 @@ def test_build_incrementally_gives_the_complete_warehouse(warehouse, monkeypatch
     commits = commit_count(PROJECT_ROOT) + commit_count(data_dir / "demo" / "webshop")
     assert counts["raw_git.commits"] == commits
     assert counts["marts.fct_commits"] == commits
+
+    check_engineering_marts(data_dir / "demo" / "webshop.github.json")
 
     # Incremental candles equal a full rebuild, row for row.
     incremental = sorted(rows(f"select {CANDLE_COLUMNS} from marts.fct_candles"))

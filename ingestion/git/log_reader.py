@@ -253,22 +253,55 @@ def read_history(
 ) -> Iterator[HistoryBatch]:
     """Commits reachable from ``include`` and not from ``exclude``, in batches.
 
-    With ``workers > 1`` the commits are listed first and read in chunks of ``chunk_commits``
-    by that many ``git log`` processes at once; at most ``workers + 1`` chunks are in memory.
+    With ``workers > 1`` the commits are listed by ``git rev-list`` and read in chunks of
+    ``chunk_commits`` by that many ``git log`` processes at once, the first while the rest are
+    still being listed; at most ``workers + 1`` chunks are parsed and held in memory.
     """
     if workers <= 1:
         yield from stream_history(repository, name, include, exclude, bot_pattern)
         return
-    shas = list_commits(repository, include, exclude)
-    if not shas:
-        return
-    size = max(1, min(chunk_commits, -(-len(shas) // workers)))
-    chunks = [shas[start : start + size] for start in range(0, len(shas), size)]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="git-log") as pool:
         pending: deque[Future[HistoryBatch]] = deque()
-        for chunk in chunks:
+        for chunk in _commit_chunks(repository, include, exclude, workers, chunk_commits):
             pending.append(pool.submit(read_chunk, repository, name, chunk, bot_pattern))
             if len(pending) > workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+
+
+def _commit_chunks(
+    repository: Path, include: Sequence[str], exclude: Sequence[str], workers: int, size: int
+) -> Iterator[list[str]]:
+    """The commits of :func:`list_commits` in chunks of ``size``, each given out as soon as
+    ``git rev-list`` has listed it (the first ``git log`` need not wait for the whole list); the
+    last commits (fewer than ``size * (workers + 1)``) are split evenly over the workers, so that
+    a short history is still read by all of them."""
+    if not include:
+        return
+    process = subprocess.Popen(
+        git_command(repository, "rev-list", "--stdin"),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(revision_input(list(include), list(exclude)))
+    process.stdin.close()
+    held: deque[str] = deque()
+    try:
+        for line in process.stdout:
+            if sha := line.strip().decode():
+                held.append(sha)
+            if len(held) >= size * (workers + 1):
+                yield [held.popleft() for _ in range(size)]
+    finally:
+        process.stdout.close()
+        stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+        returncode = process.wait()
+    if returncode != 0:
+        raise GitError(f"{repository}: git rev-list failed: {stderr.strip()}")
+    rest = list(held)
+    part = max(1, min(size, -(-len(rest) // workers)))
+    for start in range(0, len(rest), part):
+        yield rest[start : start + part]

@@ -52,6 +52,18 @@ def parent_graph(repository: Path, head: str, exclude: list[str]) -> dict[str, l
     return graph
 
 
+def add_parents(graph: dict[str, list[str]], commits: pa.Table) -> None:
+    """Add the parents of ``commits`` rows (``commit_sha``, ``parent_shas``) to ``graph``."""
+    parents = commits.column("parent_shas").to_pylist()
+    graph.update(
+        zip(
+            commits.column("commit_sha").to_pylist(),
+            [value.split(" ") if value else [] for value in parents],
+            strict=True,
+        )
+    )
+
+
 def first_parent_depth(repository: Path, sha: str) -> int:
     """``git rev-list --first-parent --count <sha>``: 1 for a root commit."""
     return int(run_git(repository, "rev-list", "--first-parent", "--count", sha))
@@ -106,11 +118,17 @@ def deletion_rows(name: str, shas: list[str], schema: pa.Schema) -> pa.Table:
 
 
 def mainline_change(
-    repository: Path, name: str, old_head: str | None, new_head: str | None
+    repository: Path,
+    name: str,
+    old_head: str | None,
+    new_head: str | None,
+    known_graph: dict[str, list[str]] | None = None,
 ) -> MainlineChange:
     """What changes in ``default_branch_commits`` when the default head moves old → new.
 
     ``old_head`` must still exist in the repository (or be null: nothing was read before).
+    ``known_graph``, when given, holds the parents of every commit reachable from ``new_head``
+    (and maybe of others): the whole branch is then not listed again.
     """
     empty = DEFAULT_BRANCH_COMMITS_SCHEMA.empty_table()
     if new_head == old_head:
@@ -133,6 +151,6 @@ def mainline_change(
         if boundary == old_head:  # the previous head is on the new first-parent chain
             depth = first_parent_depth(repository, boundary)
             return MainlineChange(_rows(name, mainline, chain, depth), [])
-    graph = parent_graph(repository, new_head, [])
+    graph = parent_graph(repository, new_head, []) if known_graph is None else known_graph
     mainline, chain, _ = assign_mainline(graph, new_head)
     return MainlineChange(_rows(name, mainline, chain, 0), removed)

@@ -24,7 +24,7 @@ from ingestion.git.log_reader import (
     read_chunk,
     read_history,
 )
-from ingestion.git.mainline import deletion_rows, mainline_change
+from ingestion.git.mainline import add_parents, deletion_rows, mainline_change
 from ingestion.git.refs import existing_commits, read_refs
 from ingestion.git.repositories import Repository, check_repository
 from ingestion.git.snapshot_tables import branch_rows, repository_row, tag_rows
@@ -101,10 +101,15 @@ def read_repository(
         )
     shape = fingerprint(path, settings)
     known = old_tips if previous.get("fingerprint") == shape else []
+    # Reading every commit (no ``known``) reads the parents of all of them too: the default
+    # branch walk then needs no ``git rev-list --parents`` of its own.
+    graph: dict[str, list[str]] | None = {} if not known and refs.default_head else None
     for batch in read_history(
         path, name, refs.tips, known, bot_pattern=settings.bot_pattern,
         workers=settings.workers, chunk_commits=settings.chunk_commits,
     ):  # fmt: skip
+        if graph is not None:
+            add_parents(graph, batch.commits)
         yield TableRows("commits", batch.commits)
         if batch.commit_files.num_rows:
             yield TableRows("commit_files", batch.commit_files)
@@ -119,7 +124,7 @@ def read_repository(
     if old_head and not existing_commits(path, [old_head]):
         logger.warning("%s: the previous default branch head %s is gone", path, old_head)
         old_head = None
-    change = mainline_change(path, name, old_head, refs.default_head)
+    change = mainline_change(path, name, old_head, refs.default_head, graph)
     if change.rows.num_rows:
         yield TableRows("default_branch_commits", change.rows)
     if change.removed:

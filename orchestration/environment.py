@@ -25,8 +25,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import dlt
-
 from ingestion.exchange.defaults import (
     DEFAULT_INTERVALS,
     DEFAULT_MARKETS,
@@ -38,7 +36,7 @@ from ingestion.exchange.local_exchange import LocalExchange
 from ingestion.exchange.mirror import write_mirror
 from ingestion.github.demo_world import DemoWorld, write_demo_world
 from ingestion.github.local_github import LocalGitHub
-from ingestion.warehouse import PROJECT_ROOT, data_dir, duckdb_path
+from ingestion.warehouse import PROJECT_ROOT, config_value, data_dir, duckdb_path
 
 ARCHIVE_BASE_URL = "SOURCES__EXCHANGE__ARCHIVE_BASE_URL"
 DEMO_CCXT_START_DATE = "2025-03-01"
@@ -74,7 +72,7 @@ def prepare_dagster_home() -> Path:
 
 def _configured(name: str, default: Sequence[str] | str) -> Any:
     """An exchange-source setting as dlt resolves it (environment, config.toml), or default."""
-    value = dlt.config.get(f"sources.exchange.{name}", str if isinstance(default, str) else list)
+    value = config_value(f"sources.exchange.{name}", str if isinstance(default, str) else list)
     return default if value is None else value
 
 
@@ -115,7 +113,7 @@ def exchange_endpoints() -> Iterator[dict[str, Any]]:
             "usdm_api_url": exchange.url,
             "end_date": _configured("end_date", DEMO_NOW),
         }
-        if dlt.config.get("sources.exchange.ccxt_exchanges") is None:
+        if config_value("sources.exchange.ccxt_exchanges", dict) is None:
             # ccxt's Binance US client, pointed at the local exchange (same API format).
             endpoints["ccxt_exchanges"] = {
                 "binanceus": {
@@ -134,7 +132,7 @@ def demo_world() -> DemoWorld:
 
 def uses_demo_repositories() -> bool:
     """True when no repositories are configured: the demo reads this checkout and ``webshop``."""
-    return dlt.config.get("sources.git.repositories", list) is None and not dlt.config.get(
+    return config_value("sources.git.repositories", list) is None and not config_value(
         "sources.git.repository_roots", list
     )
 
@@ -154,7 +152,7 @@ def git_repositories() -> dict[str, Any]:
 
 def uses_local_github() -> bool:
     """True when no GitHub endpoint is configured: the demo's local GitHub stands in."""
-    return not dlt.config.get("sources.github.base_url", str)
+    return not config_value("sources.github.base_url", str)
 
 
 @contextmanager

@@ -1,23 +1,42 @@
-"""Build the whole warehouse through Dagster, then say what was built.
+"""Build the whole warehouse through Dagster, then say what was built and where things are.
 
 ``python -m orchestration.run``
 
-This is ``make run``. The run is recorded in the project's Dagster instance (``data/dagster``), so
-``make ui`` shows it afterwards.
+This is ``make run``. It checks the settings, the warehouse and the endpoints first
+(:func:`orchestration.messages.check_before_run`), so a typo or a locked DuckDB file fails in
+seconds with a message saying what to do and no traceback. The run is recorded in the project's
+Dagster instance (``data/dagster``), so ``make ui`` shows it afterwards.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
 from dagster import DagsterEventType, DagsterInstance, ExecuteInProcessResult
 
-from ingestion.warehouse import PostgresSettings, duckdb_path, ensure_local_postgres, warehouse_kind
+from ingestion.warehouse import (
+    PostgresSettings,
+    data_dir,
+    duckdb_path,
+    ensure_local_postgres,
+    warehouse_kind,
+)
 from orchestration.build import BUILD_WAREHOUSE_JOB, build_definitions
-from orchestration.dbt_assets import prepare_manifest, tributary_dbt_project
-from orchestration.environment import apply_local_defaults, prepare_dagster_home
+from orchestration.dbt_assets import DBT_PROJECT_DIR, prepare_manifest, tributary_dbt_project
+from orchestration.environment import (
+    apply_local_defaults,
+    prepare_dagster_home,
+    uses_demo_repositories,
+    uses_local_exchange,
+    uses_local_github,
+)
+from orchestration.messages import check_before_run, guidance, guidance_for_text
 from orchestration.summary import empty_mart_reasons, table_row_counts
+
+USER_ERROR_EXIT = 2
+"""Exit status of a run stopped by something the user can fix (1: the build itself failed)."""
 
 
 def warehouse_location() -> str:
@@ -25,6 +44,36 @@ def warehouse_location() -> str:
         return f"DuckDB file {duckdb_path()}"
     settings = PostgresSettings.from_env()
     return f"Postgres database {settings.database!r} at {settings.host} (port {settings.port})"
+
+
+def locations() -> list[tuple[str, str]]:
+    """Where things are after a run, as ``(label, where)`` lines of the summary."""
+    dagster_home = os.environ.get("DAGSTER_HOME", str(data_dir() / "dagster"))
+    return [
+        ("where", warehouse_location()),
+        ("dagster", f"instance {dagster_home} (runs, their logs, the asset catalog)"),
+        ("logs", f"dbt {DBT_PROJECT_DIR / 'logs' / 'dbt.log'}; dlt state {data_dir() / 'dlt'}"),
+        ("ui", "`make ui` opens Dagster at http://127.0.0.1:3000 (this run is there)"),
+        ("docs", "`make docs` serves the dbt docs at http://127.0.0.1:8080"),
+    ]
+
+
+def print_locations() -> None:
+    rows = locations()
+    width = max(len(label) for label, _ in rows) + 1
+    for label, where in rows:
+        print(f"  {label + ':':<{width}}  {where}")
+
+
+def starting_line() -> str:
+    """One line saying what the run builds, from what, and into which warehouse."""
+    exchange = "local demo exchange" if uses_local_exchange() else "configured exchange"
+    git = "this checkout + demo repository" if uses_demo_repositories() else "your repositories"
+    github = "local demo GitHub" if uses_local_github() else "your GitHub"
+    return (
+        f"starting: load {exchange}, {git}, {github}; then dbt build; into "
+        f"{warehouse_location()} (Dagster instance {os.environ['DAGSTER_HOME']})"
+    )
 
 
 def build_warehouse(instance: DagsterInstance) -> ExecuteInProcessResult:
@@ -40,27 +89,28 @@ def build_warehouse(instance: DagsterInstance) -> ExecuteInProcessResult:
     )
 
 
-def main() -> int:
-    started = time.monotonic()
-    apply_local_defaults()
-    prepare_dagster_home()
-    with DagsterInstance.get() as instance:
-        result = build_warehouse(instance)
-    seconds = time.monotonic() - started
-    if not result.success:
-        print(f"\nThe warehouse build failed after {seconds:.0f} s:", file=sys.stderr)
-        for event in result.all_events:
-            if event.event_type == DagsterEventType.STEP_FAILURE and event.step_failure_data:
-                error = event.step_failure_data.error
-                message = error.message.strip() if error else "no error message"
-                print(f"  - step {event.step_key}: {message}", file=sys.stderr)
-        print("Run `make ui` to see the run's full logs in Dagster.", file=sys.stderr)
-        return 1
+def report_failure(result: ExecuteInProcessResult, seconds: float) -> None:
+    """Each failed step with its error and, for errors a user can fix, what to do."""
+    print(f"\nThe warehouse build failed after {seconds:.0f} s:", file=sys.stderr)
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.STEP_FAILURE and event.step_failure_data:
+            error = event.step_failure_data.error
+            message = error.message.strip() if error else "no error message"
+            print(f"  - step {event.step_key}: {message}", file=sys.stderr)
+            chain = []
+            while error is not None:
+                chain.append(error.message)
+                error = error.cause or error.context
+            advice = guidance_for_text("\n".join(chain))
+            if advice:
+                print(f"    what to do: {advice}", file=sys.stderr)
+    print("Run `make ui` to see the run's full logs in Dagster.", file=sys.stderr)
 
+
+def print_summary(seconds: float) -> None:
     counts = table_row_counts()
     width = max(map(len, counts), default=0)
     print(f"\nTributary warehouse built on {warehouse_kind()} in {seconds:.0f} s")
-    print(f"  where:  {warehouse_location()}")
     for table, rows in counts.items():
         print(f"  {table:<{width}}  {rows:>12,} rows")
     reasons = empty_mart_reasons()
@@ -68,8 +118,32 @@ def main() -> int:
         print("  empty:  (marts.fct_engineering_data_quality says why)")
         for repository, check, reason in reasons:
             print(f"          {repository} {check}: {reason}")
-    print("  next:   `make ui` opens Dagster at http://127.0.0.1:3000 (this run is there);")
-    print("          `make docs` serves the dbt docs at http://127.0.0.1:8080")
+    print_locations()
+
+
+def main() -> int:
+    started = time.monotonic()
+    try:
+        apply_local_defaults()
+        check_before_run()
+        prepare_dagster_home()
+        print(starting_line(), flush=True)
+        with DagsterInstance.get() as instance:
+            result = build_warehouse(instance)
+    except KeyboardInterrupt:
+        print("\nStopped. Loads commit their progress with the data: run again to go on.")
+        return 130
+    except Exception as error:
+        advice = guidance(error)
+        if advice is None:
+            raise
+        print(f"make run stopped: {advice}", file=sys.stderr)
+        return USER_ERROR_EXIT
+    seconds = time.monotonic() - started
+    if not result.success:
+        report_failure(result, seconds)
+        return 1
+    print_summary(seconds)
     return 0
 
 

@@ -176,7 +176,10 @@ class ArchiveReader:
         try:
             response = self.http.get(self.location(path))
         except RequestException as error:
-            raise ArchiveError(f"{self.location(path)}: download failed ({error})") from error
+            raise ArchiveError(
+                f"{self.location(path)}: download failed ({error}); check "
+                "SOURCES__EXCHANGE__ARCHIVE_BASE_URL and the network"
+            ) from error
         if response.status_code == 404:
             return None
         if not response.ok:

@@ -8,6 +8,12 @@ from pathlib import Path
 
 from ingestion.git.commands import GitError, run_git
 
+FIX_REPOSITORIES = (
+    "; set SOURCES__GIT__REPOSITORIES to paths of git clones (or name=path), e.g. "
+    '\'["~/src/app", "docs=~/src/docs"]\''
+)
+FIX_ROOTS = "; set SOURCES__GIT__REPOSITORY_ROOTS to folders whose sub-folders are git clones"
+
 
 @dataclass(frozen=True)
 class Repository:
@@ -37,16 +43,16 @@ def looks_like_repository(path: Path) -> bool:
 def check_repository(path: Path) -> None:
     """Raise :class:`GitError` naming ``path`` unless git can read a repository there."""
     if not path.is_dir():
-        raise GitError(f"{path}: not a git repository (no such folder)")
+        raise GitError(f"{path}: not a git repository (no such folder){FIX_REPOSITORIES}")
     if not looks_like_repository(path):
-        raise GitError(f"{path}: not a git repository (no .git found)")
+        raise GitError(f"{path}: not a git repository (no .git found){FIX_REPOSITORIES}")
     run_git(path, "rev-parse", "--git-dir")
 
 
 def repositories_under(root: Path) -> list[Repository]:
     """Every immediate sub-folder of ``root`` that is a git repository, named after its folder."""
     if not root.is_dir():
-        raise GitError(f"{root}: repository root folder does not exist")
+        raise GitError(f"{root}: repository root folder does not exist{FIX_ROOTS}")
     return [
         Repository(child.name, child)
         for child in sorted(root.iterdir())

@@ -288,7 +288,9 @@ class GitHubSession(requests.Session):
                 reason = f"{type(error).__name__}: no complete answer"
                 if last:
                     raise GitHubError(
-                        f"{what}: no answer from GitHub after {attempts} attempts ({reason})"
+                        f"{what}: no answer from GitHub after {attempts} attempts ({reason}); "
+                        "check sources.github.base_url (SOURCES__GITHUB__BASE_URL) and the "
+                        "network, or unset it to use the local demo GitHub"
                     ) from None
                 self._backoff(attempt, what, reason)
                 continue

@@ -24,7 +24,7 @@ from ingestion.github.client import (
     HttpSettings,
     items_of,
 )
-from ingestion.warehouse import data_dir
+from ingestion.warehouse import SettingError, data_dir
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +83,9 @@ def repository_names(repositories: Sequence[str] | str) -> list[str]:
     names = [name.strip() for name in repositories]
     for name in names:
         if not REPOSITORY_NAME.match(name):
-            raise ValueError(
-                f"sources.github.repositories: {name!r} is not a GitHub full name 'owner/repo'"
+            raise SettingError(
+                f"sources.github.repositories: {name!r} is not a GitHub full name 'owner/repo'; "
+                "set SOURCES__GITHUB__REPOSITORIES like '[\"dbt-labs/dbt-core\"]'"
             )
     return list(dict.fromkeys(names))
 

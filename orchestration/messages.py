@@ -1,0 +1,247 @@
+"""What a user can get wrong, said so that they can act on it.
+
+``make run`` checks the settings, the warehouse and the endpoints before it loads anything
+(:func:`check_before_run`): a typo fails in seconds, not after the definitions are built and a
+source has retried for minutes. :func:`guidance` turns the errors a user can cause (a bad
+setting, an unreachable endpoint, a locked DuckDB file, Postgres refusing the connection) into
+one paragraph that says what to do; ``make run`` prints it without a traceback. Anything else is
+a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import requests
+from dlt.common.configuration.exceptions import ConfigValueCannotBeCoercedException
+
+from ingestion.exchange.archive import ArchiveError
+from ingestion.exchange.defaults import SPOT_API_URL, USDM_API_URL
+from ingestion.exchange.settings import check_exchange_settings
+from ingestion.git.commands import GitError
+from ingestion.git.repositories import check_repository, configured_repositories
+from ingestion.github.client import GitHubError
+from ingestion.github.source import repository_names
+from ingestion.warehouse import (
+    PostgresSettings,
+    SettingError,
+    WarehouseConfigError,
+    WarehouseLockedError,
+    check_duckdb_writable,
+    config_value,
+    duckdb_lock_message,
+    duckdb_path,
+    progress_collector,
+    warehouse_kind,
+)
+from orchestration.environment import (
+    uses_demo_repositories,
+    uses_local_exchange,
+    uses_local_github,
+)
+
+CONNECT_SECONDS = 5.0
+"""How long a check waits for an endpoint or Postgres to accept a connection."""
+LOCK_ERROR = re.compile(r'Could not set lock on file "(?P<path>[^"]+)"[^\n]*')
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    SettingError,
+    WarehouseLockedError,
+    GitError,
+    GitHubError,
+    ArchiveError,
+)
+"""Errors whose message already names what is wrong and what to set or do."""
+
+
+class EndpointUnreachableError(RuntimeError):
+    """An HTTP endpoint that does not answer; the message names the setting that points at it."""
+
+
+class PostgresUnreachableError(RuntimeError):
+    """Postgres refused the connection; the message names the settings to check."""
+
+
+# --- checks before a run ------------------------------------------------------------------------
+
+
+def check_warehouse() -> None:
+    """The warehouse settings, and that the warehouse can be written now."""
+    kind = warehouse_kind()
+    if kind == "duckdb":
+        path = duckdb_path()
+        if path.is_dir():
+            raise WarehouseConfigError(
+                f"TRIBUTARY_DUCKDB_PATH={str(path)!r} is a folder: set it to a file such as "
+                f"{path / 'tributary.duckdb'}, or leave it unset"
+            )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise WarehouseConfigError(
+                f"cannot create the folder of the DuckDB file {path} ({error.strerror}): set "
+                "TRIBUTARY_DATA_DIR (or TRIBUTARY_DUCKDB_PATH) to a folder you can write"
+            ) from None
+        check_duckdb_writable(path)
+    else:
+        check_postgres_connects()
+
+
+def check_postgres_connects() -> None:
+    """With ``POSTGRES_HOST`` set, connect once (a local pgserver is started later, by the run)."""
+    if not os.environ.get("POSTGRES_HOST"):
+        return
+    import psycopg2
+
+    settings = PostgresSettings.from_env()
+    try:
+        psycopg2.connect(
+            host=settings.host,
+            port=settings.port,
+            user=settings.user,
+            password=settings.password,
+            dbname=settings.database,
+            connect_timeout=int(CONNECT_SECONDS),
+        ).close()
+    except psycopg2.OperationalError as error:
+        raise PostgresUnreachableError(postgres_message(settings, str(error))) from None
+
+
+def postgres_message(settings: PostgresSettings, error: str) -> str:
+    reason = " ".join(error.split()).rstrip(".")
+    return (
+        f"cannot connect to Postgres database {settings.database!r} at {settings.host} (port "
+        f"{settings.port}) as {settings.user!r} ({reason}). Check POSTGRES_HOST, POSTGRES_PORT, "
+        "POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB, and that the server is running; or "
+        "unset POSTGRES_HOST to let `make run` start a local Postgres under the data folder."
+    )
+
+
+def check_sources() -> None:
+    """Every source setting that is set: exchange values, git paths, GitHub repository names."""
+    check_exchange_settings()
+    if not uses_demo_repositories():
+        example = '\'["~/src/app", "docs=~/src/docs"]\''
+        repositories = config_value("sources.git.repositories", list, example) or []
+        roots = config_value("sources.git.repository_roots", list, "'[\"~/src\"]'") or []
+        for repository in configured_repositories(repositories, roots):
+            check_repository(repository.path)
+    names = config_value("sources.github.repositories", list, "'[\"dbt-labs/dbt-core\"]'")
+    if names is not None:
+        repository_names(names)
+    progress_collector("check")
+
+
+def _reason(error: requests.RequestException) -> str:
+    text = str(error)
+    if isinstance(error, requests.Timeout):
+        return f"no answer within {CONNECT_SECONDS:.0f} s"
+    for pattern, reason in (
+        ("Connection refused", "connection refused"),
+        ("Name or service not known", "host name not found"),
+        ("Temporary failure in name resolution", "host name not found"),
+        ("No route to host", "no route to host"),
+        ("Network is unreachable", "network unreachable"),
+    ):
+        if pattern in text:
+            return reason
+    return type(error).__name__
+
+
+def check_reachable(url: str, variable: str, what: str, otherwise: str) -> None:
+    """Raise :class:`EndpointUnreachableError` unless ``url`` answers HTTP (any status will do:
+    the endpoint is there); no retries, so that a wrong URL fails in seconds."""
+    try:
+        requests.head(url, timeout=CONNECT_SECONDS, allow_redirects=False).close()
+    except requests.RequestException as error:
+        raise EndpointUnreachableError(
+            f"cannot reach {what} at {url} ({_reason(error)}): check {variable} and the "
+            f"network{otherwise}"
+        ) from None
+
+
+def check_endpoints() -> None:
+    """The configured HTTP endpoints answer (the local demo ones start with the run)."""
+    if not uses_local_exchange():
+        archive = config_value("sources.exchange.archive_base_url", str) or ""
+        if archive.startswith(("http://", "https://")):
+            check_reachable(
+                archive,
+                "SOURCES__EXCHANGE__ARCHIVE_BASE_URL",
+                "the exchange archive",
+                ", or unset it to use the local demo exchange",
+            )
+        markets = config_value("sources.exchange.markets", list) or ["spot", "um"]
+        for market, name, default in (
+            ("spot", "spot_api_url", SPOT_API_URL),
+            ("um", "usdm_api_url", USDM_API_URL),
+        ):
+            url = config_value(f"sources.exchange.{name}", str)
+            url = default if url is None else url
+            if market in markets and url:
+                check_reachable(
+                    url,
+                    f"SOURCES__EXCHANGE__{name.upper()}",
+                    f"the {market} REST API",
+                    ", or set it to '' to load that market from the archive only",
+                )
+    if not uses_local_github():
+        check_reachable(
+            config_value("sources.github.base_url", str),
+            "SOURCES__GITHUB__BASE_URL",
+            "the GitHub API",
+            ", or unset it to use the local demo GitHub",
+        )
+
+
+def check_before_run() -> None:
+    """Everything that can be checked in seconds before a run: settings first (no I/O), then
+    the warehouse (lock, connection), then the endpoints."""
+    warehouse_kind()
+    check_sources()
+    check_warehouse()
+    check_endpoints()
+
+
+# --- errors turned into guidance ----------------------------------------------------------------
+
+
+def causes(error: BaseException) -> Iterator[BaseException]:
+    """The error, what caused it, and so on (dlt wraps source errors in its step errors)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        wrapped = getattr(current, "exception", None)  # dlt's PipelineStepFailed
+        if isinstance(wrapped, BaseException) and id(wrapped) not in seen:
+            current = wrapped
+        else:
+            current = current.__cause__ or current.__context__
+
+
+def guidance_for_text(text: str) -> str | None:
+    """Guidance for an error known only by its message (a failed Dagster step)."""
+    locked = LOCK_ERROR.search(text)
+    if locked:
+        return duckdb_lock_message(Path(locked["path"]), locked[0])
+    return None
+
+
+def guidance(error: BaseException) -> str | None:
+    """What to do about ``error`` when a user can fix it, else None (a bug: keep the trace)."""
+    for cause in causes(error):
+        if isinstance(cause, (*USER_ERRORS, EndpointUnreachableError, PostgresUnreachableError)):
+            return str(cause).strip()
+        if isinstance(cause, ConfigValueCannotBeCoercedException):
+            return (
+                f"the setting {cause.field_name!r} has the value {cause.field_value!r}, which "
+                f"is not a {getattr(cause.hint, '__name__', cause.hint)}: lists and objects "
+                'are JSON, e.g. SOURCES__EXCHANGE__MARKETS=\'["spot","um"]\''
+            )
+        text = guidance_for_text(str(cause))
+        if text:
+            return text
+    return None

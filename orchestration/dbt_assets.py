@@ -1,14 +1,25 @@
 """The dbt project as Dagster assets: every model, seed and snapshot, with dbt tests as checks."""
 
+import json
+import os
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetsDefinition
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster import AssetExecutionContext, AssetMaterialization, AssetsDefinition, Output
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DbtCliInvocation,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+from dbt.version import __version__ as dbt_version
 
-from ingestion.warehouse import PROJECT_ROOT, warehouse_kind
+from ingestion.warehouse import PROJECT_ROOT, duckdb_path, warehouse_kind
 from orchestration.dlt_assets import WAREHOUSE_POOL
+from orchestration.summary import warehouse_cursor
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
@@ -32,6 +43,65 @@ def prepare_manifest(project: DbtProject) -> Path:
     return project.manifest_path
 
 
+ENV_VAR = re.compile(r"""env_var\(\s*['"]([A-Za-z0-9_]+)['"]""")
+
+
+def _parsed_files() -> list[Path]:
+    """Every file ``dbt parse`` reads: the project's YAML and SQL, and ``profiles.yml``."""
+    files = [DBT_PROJECT_DIR / "dbt_project.yml", PROJECT_ROOT / "profiles.yml"]
+    for folder in ("models", "macros", "seeds", "tests", "snapshots"):
+        files.extend(path for path in (DBT_PROJECT_DIR / folder).rglob("*") if path.is_file())
+    return [path for path in files if path.exists()]
+
+
+def _parse_inputs(files: list[Path]) -> str:
+    """What a manifest depends on besides file contents: dbt's version, the database it names
+    (the DuckDB file's stem or the Postgres database) and the environment variables the project
+    reads with ``env_var`` (a role name...). The profile's other settings (the DuckDB file's
+    folder, hosts, passwords) are read when dbt runs, not recorded in the manifest."""
+    project_files = [path for path in files if path.name != "profiles.yml"]
+    names = sorted({name for path in project_files for name in ENV_VAR.findall(path.read_text())})
+    database = (
+        duckdb_path().stem
+        if warehouse_kind() == "duckdb"
+        else os.environ.get("POSTGRES_DB", "postgres")
+    )
+    return json.dumps(
+        {
+            "dbt": dbt_version,
+            "database": database,
+            "env": {name: os.environ.get(name) for name in names},
+        },
+        sort_keys=True,
+    )
+
+
+def _inputs_path(project: DbtProject) -> Path:
+    return project.manifest_path.with_name("manifest_inputs.json")
+
+
+def manifest_is_current(project: DbtProject) -> bool:
+    """True when the manifest is newer than every file dbt parses and was parsed with the same
+    environment and dbt version."""
+    inputs = _inputs_path(project)
+    if not (project.manifest_path.exists() and inputs.exists()):
+        return False
+    files = _parsed_files()
+    parsed_at = project.manifest_path.stat().st_mtime
+    return all(path.stat().st_mtime <= parsed_at for path in files) and (
+        inputs.read_text() == _parse_inputs(files)
+    )
+
+
+def ensure_current_manifest(project: DbtProject) -> Path:
+    """The manifest, parsed again only when a dbt file changed since: every Dagster process
+    (the UI's code server, each run) loads the definitions, and a parse costs ~20 s."""
+    if not manifest_is_current(project):
+        prepare_manifest(project)
+        _inputs_path(project).write_text(_parse_inputs(_parsed_files()))
+    return project.manifest_path
+
+
 class LayerTranslator(DagsterDbtTranslator):
     """Groups dbt assets by layer and domain (``staging_exchange``, ``marts_markets``, ...)."""
 
@@ -52,10 +122,42 @@ def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
     )
     def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
         """``dbt build`` of the selected models: seeds, models and data tests (the data tests are
-        asset checks). Unit tests check the SQL, not the data: `make test` runs them."""
-        yield from dbt.cli(BUILD_ARGS, context=context).stream()
+        asset checks), with each table's row count. Unit tests check the SQL, not the data:
+        `make test` runs them."""
+        yield from stream_with_row_counts(dbt.cli(BUILD_ARGS, context=context))
 
     return dbt_models
+
+
+def stream_with_row_counts(invocation: DbtCliInvocation) -> Iterator[Any]:
+    """The invocation's events, each built table's with its row count (``dagster/row_count``).
+
+    The counts are taken once dbt has exited, with our own connection: dagster-dbt's
+    ``fetch_row_counts`` opens dbt's adapter inside this process, whose DuckDB connection then
+    blocks every later step of an in-process run from opening the file."""
+    events: list[Any] = []
+    try:
+        events.extend(invocation.stream())
+    except Exception:
+        # A failed build still records what it built before the failure.
+        yield from _with_row_counts(events, invocation.manifest)
+        raise
+    yield from _with_row_counts(events, invocation.manifest)
+
+
+def _with_row_counts(events: list[Any], manifest: Mapping[str, Any]) -> Iterator[Any]:
+    nodes = manifest["nodes"]
+    with warehouse_cursor() as cursor:
+        for event in events:
+            unique_id = getattr(getattr(event, "metadata", {}).get("unique_id"), "value", None)
+            node = (
+                nodes.get(unique_id) if isinstance(event, Output | AssetMaterialization) else None
+            )
+            if node and node["config"].get("materialized") != "view" and node.get("relation_name"):
+                cursor.execute(f"select count(*) from {node['relation_name']}")
+                rows = int(cursor.fetchone()[0])
+                event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
+            yield event
 
 
 def dbt_resource(project: DbtProject) -> DbtCliResource:

@@ -1,17 +1,22 @@
 """dlt sources as Dagster assets, keyed ``[dataset, resource]`` like the dbt sources they feed."""
 
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
+from pydantic import Field
 
 from ingestion.exchange import RejectedFiles, exchange_source
+from ingestion.exchange.source import FEEDS
 from ingestion.git import git_source
 from ingestion.github import github_source
 from ingestion.warehouse import dlt_pipeline
 from orchestration.environment import exchange_endpoints, git_repositories, github_endpoints
+from orchestration.retries import SourceRunConfig, retry_transient_failures
+from orchestration.summary import table_row_counts
 
 WAREHOUSE_POOL = "warehouse"
 """Concurrency pool of every asset that writes the warehouse (DuckDB takes one writer)."""
@@ -29,6 +34,36 @@ class RawTableTranslator(DagsterDltTranslator):
         )
 
 
+class ExchangeRunConfig(SourceRunConfig):
+    """Run settings of the exchange load: which feeds it reads."""
+
+    feeds: list[str] = Field(
+        default=list(FEEDS),
+        description="Feeds to read: archive (monthly/daily files), rest (the recent tail), ccxt.",
+    )
+
+
+def with_table_metadata(results: Iterable[Any], dataset: str, started: float) -> Iterator[Any]:
+    """dagster-dlt's results plus the table's row count after the load and the load's seconds."""
+    events = list(results)
+    seconds = time.monotonic() - started
+    counts = table_row_counts((dataset,))
+    for event in events:
+        if isinstance(event, MaterializeResult) and event.asset_key is not None:
+            table = f"{dataset}.{event.asset_key.path[-1]}"
+            extra: dict[str, Any] = {"load_seconds": round(seconds, 2)}
+            if table in counts:
+                extra["dagster/row_count"] = counts[table]
+            event = MaterializeResult(
+                asset_key=event.asset_key,
+                metadata={**(event.metadata or {}), **extra},
+                check_results=event.check_results,
+                data_version=event.data_version,
+                tags=event.tags,
+            )
+        yield event
+
+
 def build_exchange_assets() -> AssetsDefinition:
     @dlt_assets(
         dlt_source=exchange_source(),
@@ -37,13 +72,17 @@ def build_exchange_assets() -> AssetsDefinition:
         dagster_dlt_translator=RawTableTranslator(),
         pool=WAREHOUSE_POOL,
     )
-    def exchange_assets(context: AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[Any]:
+    def exchange_assets(
+        context: AssetExecutionContext, dlt: DagsterDltResource, config: ExchangeRunConfig
+    ) -> Iterator[Any]:
         """Binance archive files, the REST tail and ccxt; files that fail verification fail the
         run after everything else has loaded."""
+        started = time.monotonic()
         rejected = RejectedFiles()
-        with exchange_endpoints() as endpoints:
-            source = exchange_source(rejected=rejected, **endpoints)
-            yield from dlt.run(context=context, dlt_source=source)
+        with retry_transient_failures(context, config), exchange_endpoints() as endpoints:
+            source = exchange_source(rejected=rejected, feeds=config.feeds, **endpoints)
+            results = list(dlt.run(context=context, dlt_source=source))
+        yield from with_table_metadata(results, "raw_exchange", started)
         rejected.raise_if_any()
 
     return exchange_assets
@@ -57,10 +96,16 @@ def build_git_assets() -> AssetsDefinition:
         dagster_dlt_translator=RawTableTranslator(),
         pool=WAREHOUSE_POOL,
     )
-    def git_assets(context: AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[Any]:
+    def git_assets(
+        context: AssetExecutionContext, dlt: DagsterDltResource, config: SourceRunConfig
+    ) -> Iterator[Any]:
         """Commits, line changes, tags, branches and default-branch ancestry of the configured
         repositories (by default this checkout and the demo repository)."""
-        yield from dlt.run(context=context, dlt_source=git_source(**git_repositories()))
+        started = time.monotonic()
+        with retry_transient_failures(context, config):
+            source = git_source(**git_repositories())
+            results = list(dlt.run(context=context, dlt_source=source))
+        yield from with_table_metadata(results, "raw_git", started)
 
     return git_assets
 
@@ -73,10 +118,14 @@ def build_github_assets() -> AssetsDefinition:
         dagster_dlt_translator=RawTableTranslator(),
         pool=WAREHOUSE_POOL,
     )
-    def github_assets(context: AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[Any]:
+    def github_assets(
+        context: AssetExecutionContext, dlt: DagsterDltResource, config: SourceRunConfig
+    ) -> Iterator[Any]:
         """Pull requests, reviews, issues, releases, deployments and workflow runs of the
         configured GitHub repositories (by default the demo's, from a local GitHub)."""
-        with github_endpoints() as endpoints:
-            yield from dlt.run(context=context, dlt_source=github_source(**endpoints))
+        started = time.monotonic()
+        with retry_transient_failures(context, config), github_endpoints() as endpoints:
+            results = list(dlt.run(context=context, dlt_source=github_source(**endpoints)))
+        yield from with_table_metadata(results, "raw_github", started)
 
     return github_assets

@@ -67,6 +67,10 @@ from ingestion.exchange.rest import BinanceRest
 
 log = logging.getLogger(__name__)
 
+FEEDS = ("archive", "rest", "ccxt")
+"""The exchange feeds, in the order a run reads them: archive files, then the REST tail after
+the archive's last candle, then other exchanges through ccxt."""
+
 LOAD_ID_COLUMN: TTableSchemaColumns = {
     "_dlt_load_id": {"name": "_dlt_load_id", "data_type": "text", "nullable": False}
 }
@@ -318,6 +322,7 @@ def exchange_source(
     ccxt_exchanges: Mapping[str, Any] | None = None,
     max_connections: int = 4,
     rejected: RejectedFiles | None = None,
+    feeds: Sequence[str] = FEEDS,
 ) -> list[DltResource]:
     """Binance candles (archive, then REST tail), funding rates and other exchanges via ccxt.
 
@@ -334,22 +339,24 @@ def exchange_source(
             default to the ones above, ``config`` goes to the ccxt exchange's constructor.
         max_connections: parallel archive downloads.
         rejected: collects rejected files; call ``raise_if_any()`` after the run to fail on them.
+        feeds: which feeds this run reads, of ``archive``, ``rest`` and ``ccxt`` (default all):
+            an hourly run of the REST tail needs no archive listing.
     """
+    unknown = sorted(set(feeds) - set(FEEDS))
+    if unknown:
+        raise ValueError(f"unknown exchange feeds {unknown}; choose from {list(FEEDS)}")
     reader = ArchiveReader(archive_base_url)
     first_day = date.fromisoformat(start_date)
     rejections = rejected if rejected is not None else RejectedFiles()
     api_urls = {"spot": spot_api_url, "um": usdm_api_url}
 
-    @dlt.resource(name="exchange_feed", selected=False)
-    def exchange_feed() -> Iterator[FeedItem]:
-        yield RunStarted()
-        cutoff = parse_cutoff(end_date)
-        state = dlt.current.source_state()
-        checksums: dict[str, str] = state.setdefault("archive_checksums", {})
-        last_open: dict[str, str] = state.setdefault("last_open_time", {})
-        reader.check_available()
-
-        files = planned_files(markets, symbols, intervals, first_day, cutoff, funding_rates)
+    def archive_feed(
+        files: Sequence[ArchiveFile],
+        checksums: dict[str, str],
+        last_open: dict[str, str],
+        cutoff: datetime,
+    ) -> Iterator[FileOutcome]:
+        """The outcome of every archive file that is new or changed (by checksum)."""
         counts: dict[str, int] = {}
         for outcome in archive_outcomes(
             reader,
@@ -371,7 +378,19 @@ def exchange_source(
                 yield outcome
         log.info("archive files: %s", ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
 
-        for market in markets:
+    @dlt.resource(name="exchange_feed", selected=False)
+    def exchange_feed() -> Iterator[FeedItem]:
+        yield RunStarted()
+        cutoff = parse_cutoff(end_date)
+        state = dlt.current.source_state()
+        checksums: dict[str, str] = state.setdefault("archive_checksums", {})
+        last_open: dict[str, str] = state.setdefault("last_open_time", {})
+        if "archive" in feeds:
+            reader.check_available()
+            files = planned_files(markets, symbols, intervals, first_day, cutoff, funding_rates)
+            yield from archive_feed(files, checksums, last_open, cutoff)
+
+        for market in markets if "rest" in feeds else ():
             if not api_urls.get(market):
                 continue
             rest = BinanceRest(api_urls[market], market, weight_limit=REST_WEIGHT_LIMITS[market])
@@ -383,7 +402,7 @@ def exchange_source(
                         _remember_last_candles(last_open, table)
                         yield TailCandles(table)
 
-        for exchange_id, settings in (ccxt_exchanges or {}).items():
+        for exchange_id, settings in (ccxt_exchanges or {}).items() if "ccxt" in feeds else ():
             ccxt_first_day = date.fromisoformat(settings.get("start_date", start_date))
             for symbol in settings.get("symbols", []):
                 for interval in settings.get("intervals", intervals):

@@ -22,10 +22,18 @@ $(STAMP): pyproject.toml
 	@set -o pipefail; $(BIN)/python -m pip install --quiet -e '.[dev]' 2>&1 | { grep -v "is ignored" || true; }
 	@touch $(STAMP)
 
+# The browser tests drive Debian's chromium through Playwright (never `playwright install`).
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+$(CHROMIUM):
+	@echo "Installing Debian's chromium for the browser tests (first run only)..."
+	@SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null
+
 run: $(STAMP) ## build the whole warehouse (WAREHOUSE=duckdb|postgres), offline by default
 	$(BIN)/python -m orchestration.run
 
-test: $(STAMP) ## lint, then every test
+test: $(STAMP) $(CHROMIUM) ## lint, then every test (browser tests included)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -41,9 +49,10 @@ ui: $(STAMP) ## Dagster UI on http://127.0.0.1:3000
 docs: $(STAMP) ## dbt docs site on http://127.0.0.1:8080 (build the warehouse first)
 	$(BIN)/python -m orchestration.docs
 
-bench: $(STAMP) ## benchmarks: exchange load vs read_csv, incremental vs full dbt; git source vs git log and PyDriller
+bench: $(STAMP) ## benchmarks: exchange load vs read_csv, incremental vs full dbt; git source vs git log and PyDriller; dashboard query latency
 	$(BIN)/python -m benchmarks.exchange_load
 	$(BIN)/python -m benchmarks.git_load
+	$(BIN)/python -m benchmarks.dashboard_queries
 
 clean: ## remove what runs wrote (the data folder and dbt targets), keep the virtualenv
 	rm -rf data dbt_project/target dbt_project/logs

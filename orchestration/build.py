@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dagster import AssetSelection, Definitions, define_asset_job, in_process_executor
+from dagster import Definitions, in_process_executor
 from dagster_dlt import DagsterDltResource
 
 from ingestion.warehouse import ensure_local_postgres
+from orchestration.bi_copy import build_bi_copy_asset
+from orchestration.checks import freshness_sensor, raw_freshness_checks
 from orchestration.dbt_assets import (
     build_dbt_assets,
     dbt_resource,
-    prepare_manifest,
+    ensure_current_manifest,
     tributary_dbt_project,
 )
 from orchestration.dlt_assets import (
@@ -18,8 +20,10 @@ from orchestration.dlt_assets import (
     build_github_assets,
 )
 from orchestration.environment import apply_local_defaults
+from orchestration.jobs import BUILD_WAREHOUSE_JOB, warehouse_jobs
+from orchestration.schedules import warehouse_schedules
 
-BUILD_WAREHOUSE_JOB = "build_warehouse"
+__all__ = ["BUILD_WAREHOUSE_JOB", "build_definitions"]
 
 
 def build_definitions() -> Definitions:
@@ -27,25 +31,19 @@ def build_definitions() -> Definitions:
     apply_local_defaults()
     ensure_local_postgres()
     project = tributary_dbt_project()
-    project.prepare_if_dev()
-    if not project.manifest_path.exists():
-        prepare_manifest(project)
+    ensure_current_manifest(project)
+    exchange, git, github = build_exchange_assets(), build_git_assets(), build_github_assets()
+    dbt = build_dbt_assets(project)
+    jobs = warehouse_jobs(exchange, git, github, dbt)
+    freshness = raw_freshness_checks([exchange, git, github])
     return Definitions(
-        assets=[
-            build_exchange_assets(),
-            build_git_assets(),
-            build_github_assets(),
-            build_dbt_assets(project),
-        ],
-        jobs=[
-            define_asset_job(
-                BUILD_WAREHOUSE_JOB,
-                selection=AssetSelection.all(),
-                description="Load every source, then build every dbt model and run its tests.",
-            )
-        ],
+        assets=[exchange, git, github, dbt, build_bi_copy_asset(dbt)],
+        asset_checks=freshness,
+        jobs=jobs,
+        schedules=warehouse_schedules(jobs),
+        sensors=[freshness_sensor(freshness)],
         resources={"dlt": DagsterDltResource(), "dbt": dbt_resource(project)},
-        # Steps run one after another in the run's own process: no re-import per step, and
-        # never two writers on DuckDB.
+        # Every run (a job, or assets materialized from the UI) runs its steps one after another
+        # in the run's own process: no re-import of the project per step, never two writers.
         executor=in_process_executor,
     )

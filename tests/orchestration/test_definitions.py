@@ -99,7 +99,7 @@ def test_dbt_tests_are_asset_checks_and_writers_share_one_pool(asset_graph):
     defs, graph = asset_graph
     check_keys = graph.asset_check_keys
     assert any(check.asset_key == AssetKey(["marts", "fct_market_daily"]) for check in check_keys)
-    assert [assets_def.node_def.pools for assets_def in defs.assets] == [{"warehouse"}] * 4
+    assert [assets_def.node_def.pools for assets_def in defs.assets] == [{"warehouse"}] * 5
     job = defs.resolve_job_def(BUILD_WAREHOUSE_JOB)
     assert job.executor_def.name == "in_process"
 

@@ -24,7 +24,7 @@ from ingestion.warehouse import (
     warehouse_kind,
 )
 from orchestration.build import BUILD_WAREHOUSE_JOB, build_definitions
-from orchestration.dbt_assets import DBT_PROJECT_DIR, prepare_manifest, tributary_dbt_project
+from orchestration.dbt_assets import DBT_PROJECT_DIR
 from orchestration.environment import (
     apply_local_defaults,
     prepare_dagster_home,
@@ -80,7 +80,7 @@ def build_warehouse(instance: DagsterInstance) -> ExecuteInProcessResult:
     """Materialize every asset (loads, then ``dbt build``) in this process, into ``instance``."""
     apply_local_defaults()
     ensure_local_postgres()
-    prepare_manifest(tributary_dbt_project())
+    # build_definitions() parses the dbt project first when a dbt file or setting changed.
     job = build_definitions().resolve_job_def(BUILD_WAREHOUSE_JOB)
     return job.execute_in_process(
         instance=instance,

@@ -6,18 +6,29 @@ This is ``make ui``; ``DAGSTER_PORT`` picks the port (default 3000).
 """
 
 import os
+import sys
 
 from ingestion.warehouse import ensure_local_postgres
 from orchestration.environment import apply_local_defaults, prepare_dagster_home
+from orchestration.messages import check_sources, guidance
 
 
 def main() -> None:
     apply_local_defaults()
-    prepare_dagster_home()
+    try:
+        # A bad setting stops here with what to do, not as a code-location error in the UI.
+        check_sources()
+    except Exception as error:
+        advice = guidance(error)
+        if advice is None:
+            raise
+        sys.exit(f"make ui stopped: {advice}")
+    home = prepare_dagster_home()
     # Start a local Postgres here (when configured so), so the UI's code server reuses it.
     ensure_local_postgres()
     port = os.environ.get("DAGSTER_PORT", "3000")
-    print(f"Dagster UI: http://127.0.0.1:{port} (stop with Ctrl+C)")
+    print(f"Dagster instance (runs, logs): {home}")
+    print(f"Dagster UI: http://127.0.0.1:{port} (stop with Ctrl+C)", flush=True)
     os.execvp(
         "dagster",
         ["dagster", "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", port],

@@ -46,7 +46,7 @@ lint: $(STAMP) ## ruff and sqlfluff
 ui: $(STAMP) ## Dagster UI on http://127.0.0.1:3000
 	$(BIN)/python -m orchestration.ui
 
-docs: $(STAMP) ## dbt docs site on http://127.0.0.1:8080 (build the warehouse first)
+docs: $(STAMP) ## dbt docs site on http://127.0.0.1:8080 (descriptions and lineage; the catalog after make run)
 	$(BIN)/python -m orchestration.docs
 
 bench: $(STAMP) ## benchmarks: exchange load vs read_csv, incremental vs full dbt; git source vs git log and PyDriller; dashboard query latency

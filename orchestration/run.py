@@ -23,6 +23,7 @@ from ingestion.warehouse import (
     ensure_local_postgres,
     warehouse_kind,
 )
+from orchestration.bi_copy import bi_duckdb_path, bi_parquet_dir, bi_reader_role
 from orchestration.build import BUILD_WAREHOUSE_JOB, build_definitions
 from orchestration.dbt_assets import DBT_PROJECT_DIR
 from orchestration.environment import (
@@ -53,9 +54,21 @@ def locations() -> list[tuple[str, str]]:
         ("where", warehouse_location()),
         ("dagster", f"instance {dagster_home} (runs, their logs, the asset catalog)"),
         ("logs", f"dbt {DBT_PROJECT_DIR / 'logs' / 'dbt.log'}; dlt state {data_dir() / 'dlt'}"),
-        ("ui", "`make ui` opens Dagster at http://127.0.0.1:3000 (this run is there)"),
+        ("bi", bi_location()),
+        (
+            "ui",
+            "`make ui` opens Dagster at http://127.0.0.1:3000 (this run is there; schedules "
+            "are stopped until you switch them on under Automation)",
+        ),
         ("docs", "`make docs` serves the dbt docs at http://127.0.0.1:8080"),
     ]
+
+
+def bi_location() -> str:
+    """Where BI tools connect: the read-only copy (DuckDB) or the reader role (Postgres)."""
+    if warehouse_kind() == "duckdb":
+        return f"read-only copy for BI tools {bi_duckdb_path()}; Parquet in {bi_parquet_dir()}"
+    return f"BI tools connect as role {bi_reader_role() or '(none: BI_READER_ROLE is empty)'}"
 
 
 def print_locations() -> None:

@@ -17,8 +17,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,9 +25,9 @@ from pathlib import Path
 import sqlalchemy
 from sqlalchemy.pool import StaticPool
 
-from benchmarks.exchange_load import NOW, START, SYMBOLS, mirror_dir, prepare_archive
-from benchmarks.measure import Stopwatch
-from ingestion.warehouse import PROJECT_ROOT, data_dir
+from benchmarks.exchange_load import NOW, archive_source, prepare_archive
+from benchmarks.measure import Stopwatch, dbt_on_duckdb
+from ingestion.warehouse import data_dir
 from orchestration.bi_copy import publish_bi_copy
 
 TARGET_P95_MS = 50.0
@@ -171,7 +169,7 @@ def load_candles(database: Path) -> int:
     """The exchange source over the benchmark archive into ``raw_exchange.klines``."""
     import dlt
 
-    from ingestion.exchange import RejectedFiles, exchange_source
+    from ingestion.exchange import RejectedFiles
 
     os.environ.setdefault("LOAD__DELETE_COMPLETED_JOBS", "true")
     rejected = RejectedFiles()
@@ -180,20 +178,7 @@ def load_candles(database: Path) -> int:
         destination=dlt.destinations.duckdb(str(database)),
         dataset_name="raw_exchange",
         pipelines_dir=str(bench_dir() / "dlt"),
-    ).run(
-        exchange_source(
-            archive_base_url=str(mirror_dir()),
-            spot_api_url="",
-            usdm_api_url="",
-            markets=["spot"],
-            symbols=list(SYMBOLS),
-            intervals=["1m"],
-            start_date=START.isoformat(),
-            end_date=ARCHIVE_END,
-            funding_rates=False,
-            rejected=rejected,
-        )
-    )
+    ).run(archive_source(ARCHIVE_END, rejected, funding_rates=False))
     rejected.raise_if_any()
     import duckdb
 
@@ -203,27 +188,11 @@ def load_candles(database: Path) -> int:
 
 def build_marts(database: Path) -> None:
     """``dbt build`` of the market marts, their parents, seeds and data tests."""
-    subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "build",
-            "--project-dir",
-            str(PROJECT_ROOT / "dbt_project"),
-            "--profiles-dir",
-            str(PROJECT_ROOT),
-            "--target",
-            "duckdb",
-            "--target-path",
-            str(bench_dir() / "dbt_target"),
-            "--select",
-            MARKET_MARTS,
-            "--exclude-resource-type",
-            "unit_test",
-            "--quiet",
-        ],
-        env={**os.environ, "TRIBUTARY_DUCKDB_PATH": str(database), "DO_NOT_TRACK": "1"},
-        check=True,
-    )
+    dbt_on_duckdb(
+        database,
+        bench_dir() / "dbt_target",
+        "build", "--select", MARKET_MARTS, "--exclude-resource-type", "unit_test",
+    )  # fmt: skip
 
 
 def prepare_warehouse(rebuild: bool) -> int:

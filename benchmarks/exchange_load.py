@@ -12,14 +12,16 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
-import sys
 import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from benchmarks.measure import Measurement, Stopwatch, report, run_phase
-from ingestion.warehouse import PROJECT_ROOT, data_dir
+from benchmarks.measure import Measurement, Stopwatch, dbt_on_duckdb, report, run_phase
+from ingestion.warehouse import data_dir
+
+if TYPE_CHECKING:
+    from ingestion.exchange import RejectedFiles
 
 MODULE = "benchmarks.exchange_load"
 SYMBOLS = ("BTCUSDT", "ETHUSDT")
@@ -104,26 +106,33 @@ def _pipeline(database: str):  # noqa: ANN202 (dlt.Pipeline, imported lazily)
     )
 
 
+def archive_source(end: str, rejected: RejectedFiles, **settings: Any) -> list[Any]:
+    """The exchange source over the generated archive folder: spot one-minute candles of
+    ``SYMBOLS`` up to ``end``, no REST tail."""
+    from ingestion.exchange import exchange_source
+
+    return exchange_source(
+        archive_base_url=str(mirror_dir()),
+        spot_api_url="",
+        usdm_api_url="",
+        markets=["spot"],
+        symbols=list(SYMBOLS),
+        intervals=["1m"],
+        start_date=START.isoformat(),
+        end_date=end,
+        rejected=rejected,
+        **settings,
+    )
+
+
 def phase_load(database: str, end: str) -> None:
     """Tributary's exchange source over the archive folder into ``raw_exchange``."""
     os.environ["LOAD__DELETE_COMPLETED_JOBS"] = "true"
-    from ingestion.exchange import RejectedFiles, exchange_source
+    from ingestion.exchange import RejectedFiles
 
     with Stopwatch() as watch:
         rejected = RejectedFiles()
-        _pipeline(database).run(
-            exchange_source(
-                archive_base_url=str(mirror_dir()),
-                spot_api_url="",
-                usdm_api_url="",
-                markets=["spot"],
-                symbols=list(SYMBOLS),
-                intervals=["1m"],
-                start_date=START.isoformat(),
-                end_date=end,
-                rejected=rejected,
-            )
-        )
+        _pipeline(database).run(archive_source(end, rejected))
         rejected.raise_if_any()
     import duckdb
 
@@ -134,29 +143,9 @@ def phase_load(database: str, end: str) -> None:
 
 def dbt_build(database: str, *extra: str) -> dict[str, float]:
     """Run ``dbt build`` of the market models; return wall seconds and per-model seconds."""
-    env = {**os.environ, "TRIBUTARY_DUCKDB_PATH": database, "DO_NOT_TRACK": "1"}
     target_path = bench_dir() / "dbt_target"
     with Stopwatch() as watch:
-        subprocess.run(
-            [
-                str(Path(sys.executable).parent / "dbt"),
-                "build",
-                "--project-dir",
-                str(PROJECT_ROOT / "dbt_project"),
-                "--profiles-dir",
-                str(PROJECT_ROOT),
-                "--target",
-                "duckdb",
-                "--target-path",
-                str(target_path),
-                "--select",
-                "+fct_candles",
-                "--quiet",
-                *extra,
-            ],
-            env=env,
-            check=True,
-        )
+        dbt_on_duckdb(database, target_path, "build", "--select", "+fct_candles", *extra)
     results = json.loads((target_path / "run_results.json").read_text())["results"]
     timings = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results}
     return {"wall": watch.seconds, **timings}

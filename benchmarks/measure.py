@@ -4,11 +4,15 @@ process, so that one phase's memory does not hide another's."""
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -46,3 +50,24 @@ class Stopwatch:
 
     def __exit__(self, *exc: object) -> None:
         self.seconds = time.perf_counter() - self.started
+
+
+def dbt_on_duckdb(database: Path | str, target_path: Path, *args: str) -> None:
+    """Run the dbt CLI (``args``, e.g. ``build --select ...``) on the DuckDB file ``database``."""
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            *args,
+            "--project-dir",
+            str(PROJECT_ROOT / "dbt_project"),
+            "--profiles-dir",
+            str(PROJECT_ROOT),
+            "--target",
+            "duckdb",
+            "--target-path",
+            str(target_path),
+            "--quiet",
+        ],
+        env={**os.environ, "TRIBUTARY_DUCKDB_PATH": str(database), "DO_NOT_TRACK": "1"},
+        check=True,
+    )

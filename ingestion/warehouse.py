@@ -120,6 +120,16 @@ class PostgresSettings:
             database=os.environ.get("POSTGRES_DB", "postgres"),
         )
 
+    def connect_args(self) -> dict[str, Any]:
+        """Keyword arguments of ``psycopg.connect`` / ``psycopg2.connect`` for these settings."""
+        return {
+            "host": self.host,
+            "port": self.port,
+            "user": self.user,
+            "password": self.password,
+            "dbname": self.database,
+        }
+
     def url(self) -> str:
         """A libpq URL; a socket folder goes into ``?host=`` (dlt rejects it in the netloc)."""
         auth = f"{quote(self.user)}:{quote(self.password)}"

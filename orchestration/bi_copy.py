@@ -229,11 +229,7 @@ def ensure_bi_reader_access(role: str | None = None) -> BiReaderAccess:
     settings = PostgresSettings.from_env()
     password = os.environ.get("BI_READER_PASSWORD")
     with psycopg.connect(
-        host=settings.host,
-        port=settings.port,
-        user=settings.user,
-        password=settings.password,
-        dbname=settings.database,
+        **settings.connect_args(),
         autocommit=True,
     ) as connection:
         exists = connection.execute("select 1 from pg_roles where rolname = %s", [role]).fetchone()

@@ -98,11 +98,7 @@ def check_postgres_connects() -> None:
     settings = PostgresSettings.from_env()
     try:
         psycopg2.connect(
-            host=settings.host,
-            port=settings.port,
-            user=settings.user,
-            password=settings.password,
-            dbname=settings.database,
+            **settings.connect_args(),
             connect_timeout=int(CONNECT_SECONDS),
         ).close()
     except psycopg2.OperationalError as error:

@@ -23,15 +23,7 @@ def warehouse_cursor() -> Iterator[Any]:
     import psycopg2
 
     settings = PostgresSettings.from_env()
-    with closing(
-        psycopg2.connect(
-            host=settings.host,
-            port=settings.port,
-            user=settings.user,
-            password=settings.password,
-            dbname=settings.database,
-        )
-    ) as connection:
+    with closing(psycopg2.connect(**settings.connect_args())) as connection:
         yield connection.cursor()
 
 

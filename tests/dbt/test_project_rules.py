@@ -67,3 +67,14 @@ def test_sqlfluff_lint_is_clean():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_exposures_describe_dashboards_that_read_only_marts(manifest):
+    exposures = list(manifest["exposures"].values())
+    assert {exposure["name"] for exposure in exposures} >= {"market_overview", "engineering_dora"}
+    for exposure in exposures:
+        assert exposure["type"] == "dashboard" and exposure["description"].strip()
+        parents = exposure["depends_on"]["nodes"]
+        assert parents, exposure["name"]
+        for parent in parents:
+            assert manifest["nodes"][parent]["fqn"][1] == "marts", (exposure["name"], parent)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from dagster import DagsterInstance
+from dagster import AssetKey, DagsterInstance
 
 from ingestion.exchange.layout import Month
 from ingestion.exchange.mirror import DEFAULT_MAINTENANCE, _parse_window, kline_rows
@@ -163,6 +163,10 @@ def test_build_incrementally_gives_the_complete_warehouse(warehouse, monkeypatch
     counts = table_row_counts()
     assert set(MARTS) <= set(counts)
     assert all(counts[mart] > 0 for mart in MARTS), counts
+    # Each materialization records its table's row count.
+    for table in ("raw_exchange.klines", "marts.fct_candles", "marts.fct_commits"):
+        event = instance.get_latest_materialization_event(AssetKey(table.split(".")))
+        assert event.asset_materialization.metadata["dagster/row_count"].value == counts[table]
 
     # Every archive candle once; the REST tail exactly the minutes after the archive, without
     # the still-open candle; ccxt (Binance US at the local exchange) from 03-01.

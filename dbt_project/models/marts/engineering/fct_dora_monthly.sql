@@ -174,136 +174,8 @@ metrics as (
 
 ),
 
--- The thresholds of the latest report year up to the month's year, else of the earliest.
-report_years as (
-
-    select distinct report_year from tier_thresholds
-
-),
-
-month_report_years as (
-
-    select
-        metrics.repository,
-        metrics.month_start,
-        coalesce(
-            max(
-                case
-                    when report_years.report_year <= extract(year from metrics.month_start)
-                        then report_years.report_year
-                end
-            ),
-            min(report_years.report_year)
-        ) as report_year
-    from metrics
-    cross join report_years
-    group by metrics.repository, metrics.month_start
-
-),
-
-measures as (
-
-    select
-        repository,
-        month_start,
-        'deployment_days_per_week' as measure,
-        median_weekly_deployment_days as measure_value
-    from metrics
-    union all
-    select
-        repository,
-        month_start,
-        'deployment_days_per_month' as measure,
-        cast(deployment_days as double precision) as measure_value
-    from metrics
-    union all
-    select
-        repository,
-        month_start,
-        'median_lead_time_hours' as measure,
-        median_lead_time_hours as measure_value
-    from metrics
-    union all
-    select
-        repository,
-        month_start,
-        'change_failure_rate' as measure,
-        change_failure_rate as measure_value
-    from metrics
-    union all
-    select
-        repository,
-        month_start,
-        'median_recovery_time_hours' as measure,
-        median_recovery_time_hours as measure_value
-    from metrics
-
-),
-
--- Each metric's tier: the best-ranked tier whose every bound the measure meets.
-best_tiers as (
-
-    select
-        measures.repository,
-        measures.month_start,
-        tier_thresholds.report_year,
-        tier_thresholds.metric,
-        min(tier_thresholds.tier_rank) as tier_rank
-    from measures
-    inner join month_report_years
-        on
-            measures.repository = month_report_years.repository
-            and measures.month_start = month_report_years.month_start
-    inner join tier_thresholds
-        on
-            month_report_years.report_year = tier_thresholds.report_year
-            and measures.measure = tier_thresholds.measure
-    where
-        measures.measure_value is not null
-        and (
-            tier_thresholds.at_least is null
-            or measures.measure_value >= tier_thresholds.at_least
-        )
-        and (
-            tier_thresholds.at_most is null
-            or measures.measure_value <= tier_thresholds.at_most
-        )
-        and (
-            tier_thresholds.below is null
-            or measures.measure_value < tier_thresholds.below
-        )
-    group by
-        measures.repository,
-        measures.month_start,
-        tier_thresholds.report_year,
-        tier_thresholds.metric
-
-),
-
-tiers as (
-
-    select
-        best_tiers.repository,
-        best_tiers.month_start,
-        max(
-            case when best_tiers.metric = 'deployment_frequency' then tier_thresholds.tier end
-        ) as deployment_frequency_tier,
-        max(case when best_tiers.metric = 'lead_time' then tier_thresholds.tier end)
-            as lead_time_tier,
-        max(
-            case when best_tiers.metric = 'change_failure_rate' then tier_thresholds.tier end
-        ) as change_failure_rate_tier,
-        max(case when best_tiers.metric = 'recovery_time' then tier_thresholds.tier end)
-            as recovery_time_tier
-    from best_tiers
-    inner join tier_thresholds
-        on
-            best_tiers.report_year = tier_thresholds.report_year
-            and best_tiers.metric = tier_thresholds.metric
-            and best_tiers.tier_rank = tier_thresholds.tier_rank
-    group by best_tiers.repository, best_tiers.month_start
-
-),
+-- The tiers of each month: the weekly frequency measure is the median week's deployment-days.
+{{ dora_tier_ctes('month_start', 'median_weekly_deployment_days') }},
 
 final as (
 
@@ -321,17 +193,17 @@ final as (
         cast(metrics.incident_count as integer) as incident_count,
         cast(metrics.median_recovery_time_hours as double precision)
             as median_recovery_time_hours,
-        cast(month_report_years.report_year as integer) as tier_report_year,
+        cast(period_report_years.report_year as integer) as tier_report_year,
         cast(tiers.deployment_frequency_tier as text) as deployment_frequency_tier,
         cast(tiers.lead_time_tier as text) as lead_time_tier,
         cast(tiers.change_failure_rate_tier as text) as change_failure_rate_tier,
         cast(tiers.recovery_time_tier as text) as recovery_time_tier
 
     from metrics
-    left join month_report_years
+    left join period_report_years
         on
-            metrics.repository = month_report_years.repository
-            and metrics.month_start = month_report_years.month_start
+            metrics.repository = period_report_years.repository
+            and metrics.month_start = period_report_years.month_start
     left join tiers
         on
             metrics.repository = tiers.repository

@@ -150,137 +150,9 @@ metrics as (
 
 ),
 
--- The thresholds of the latest report year up to the week's year, else of the earliest.
-report_years as (
-
-    select distinct report_year from tier_thresholds
-
-),
-
-week_report_years as (
-
-    select
-        metrics.repository,
-        metrics.week_start,
-        coalesce(
-            max(
-                case
-                    when report_years.report_year <= extract(year from metrics.week_start)
-                        then report_years.report_year
-                end
-            ),
-            min(report_years.report_year)
-        ) as report_year
-    from metrics
-    cross join report_years
-    group by metrics.repository, metrics.week_start
-
-),
-
--- A single week cannot show a monthly cadence: its deployment-days stand in for both measures.
-measures as (
-
-    select
-        repository,
-        week_start,
-        'deployment_days_per_week' as measure,
-        cast(deployment_days as double precision) as measure_value
-    from metrics
-    union all
-    select
-        repository,
-        week_start,
-        'deployment_days_per_month' as measure,
-        cast(deployment_days as double precision) as measure_value
-    from metrics
-    union all
-    select
-        repository,
-        week_start,
-        'median_lead_time_hours' as measure,
-        median_lead_time_hours as measure_value
-    from metrics
-    union all
-    select
-        repository,
-        week_start,
-        'change_failure_rate' as measure,
-        change_failure_rate as measure_value
-    from metrics
-    union all
-    select
-        repository,
-        week_start,
-        'median_recovery_time_hours' as measure,
-        median_recovery_time_hours as measure_value
-    from metrics
-
-),
-
--- Each metric's tier: the best-ranked tier whose every bound the measure meets.
-best_tiers as (
-
-    select
-        measures.repository,
-        measures.week_start,
-        tier_thresholds.report_year,
-        tier_thresholds.metric,
-        min(tier_thresholds.tier_rank) as tier_rank
-    from measures
-    inner join week_report_years
-        on
-            measures.repository = week_report_years.repository
-            and measures.week_start = week_report_years.week_start
-    inner join tier_thresholds
-        on
-            week_report_years.report_year = tier_thresholds.report_year
-            and measures.measure = tier_thresholds.measure
-    where
-        measures.measure_value is not null
-        and (
-            tier_thresholds.at_least is null
-            or measures.measure_value >= tier_thresholds.at_least
-        )
-        and (
-            tier_thresholds.at_most is null
-            or measures.measure_value <= tier_thresholds.at_most
-        )
-        and (
-            tier_thresholds.below is null
-            or measures.measure_value < tier_thresholds.below
-        )
-    group by
-        measures.repository,
-        measures.week_start,
-        tier_thresholds.report_year,
-        tier_thresholds.metric
-
-),
-
-tiers as (
-
-    select
-        best_tiers.repository,
-        best_tiers.week_start,
-        max(
-            case when best_tiers.metric = 'deployment_frequency' then tier_thresholds.tier end
-        ) as deployment_frequency_tier,
-        max(case when best_tiers.metric = 'lead_time' then tier_thresholds.tier end)
-            as lead_time_tier,
-        max(
-            case when best_tiers.metric = 'change_failure_rate' then tier_thresholds.tier end
-        ) as change_failure_rate_tier,
-        max(case when best_tiers.metric = 'recovery_time' then tier_thresholds.tier end)
-            as recovery_time_tier
-    from best_tiers
-    inner join tier_thresholds
-        on
-            best_tiers.report_year = tier_thresholds.report_year
-            and best_tiers.metric = tier_thresholds.metric
-            and best_tiers.tier_rank = tier_thresholds.tier_rank
-    group by best_tiers.repository, best_tiers.week_start
-
-),
+-- The tiers of each week. A single week cannot show a monthly cadence: its deployment-days
+-- stand in for both frequency measures.
+{{ dora_tier_ctes('week_start', 'cast(deployment_days as double precision)') }},
 
 final as (
 
@@ -296,17 +168,17 @@ final as (
         cast(metrics.incident_count as integer) as incident_count,
         cast(metrics.median_recovery_time_hours as double precision)
             as median_recovery_time_hours,
-        cast(week_report_years.report_year as integer) as tier_report_year,
+        cast(period_report_years.report_year as integer) as tier_report_year,
         cast(tiers.deployment_frequency_tier as text) as deployment_frequency_tier,
         cast(tiers.lead_time_tier as text) as lead_time_tier,
         cast(tiers.change_failure_rate_tier as text) as change_failure_rate_tier,
         cast(tiers.recovery_time_tier as text) as recovery_time_tier
 
     from metrics
-    left join week_report_years
+    left join period_report_years
         on
-            metrics.repository = week_report_years.repository
-            and metrics.week_start = week_report_years.week_start
+            metrics.repository = period_report_years.repository
+            and metrics.week_start = period_report_years.week_start
     left join tiers
         on
             metrics.repository = tiers.repository

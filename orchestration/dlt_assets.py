@@ -1,12 +1,15 @@
 """dlt sources as Dagster assets, keyed ``[dataset, resource]`` like the dbt sources they feed."""
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from functools import partial
 from typing import Any
 
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
+from dlt.extract.source import DltSource
 from pydantic import Field
 
 from ingestion.exchange import RejectedFiles, exchange_source
@@ -64,68 +67,67 @@ def with_table_metadata(results: Iterable[Any], dataset: str, started: float) ->
         yield event
 
 
-def build_exchange_assets() -> AssetsDefinition:
-    @dlt_assets(
-        dlt_source=exchange_source(),
-        dlt_pipeline=dlt_pipeline("exchange"),
-        name="exchange",
+def raw_table_assets(name: str, source: DltSource) -> Callable[[Callable[..., Any]], Any]:
+    """``@dlt_assets`` for the source ``name``: one asset per table of ``raw_<name>``, keyed like
+    the dbt source tables, in the writers' pool."""
+    return dlt_assets(
+        dlt_source=source,
+        dlt_pipeline=dlt_pipeline(name),
+        name=name,
         dagster_dlt_translator=RawTableTranslator(),
         pool=WAREHOUSE_POOL,
     )
+
+
+def load(
+    context: AssetExecutionContext,
+    dlt: DagsterDltResource,
+    config: SourceRunConfig,
+    endpoints: AbstractContextManager[dict[str, Any]],
+    make_source: Callable[..., Any],
+) -> Iterator[Any]:
+    """Run the source that ``make_source`` builds from ``endpoints``' arguments; a transient
+    failure is retried with backoff, and each table's materialization gets its row count."""
+    started = time.monotonic()
+    with retry_transient_failures(context, config), endpoints as arguments:
+        results = list(dlt.run(context=context, dlt_source=make_source(**arguments)))
+    yield from with_table_metadata(results, f"raw_{context.op_def.name}", started)
+
+
+def build_exchange_assets() -> AssetsDefinition:
+    @raw_table_assets("exchange", exchange_source())
     def exchange_assets(
         context: AssetExecutionContext, dlt: DagsterDltResource, config: ExchangeRunConfig
     ) -> Iterator[Any]:
         """Binance archive files, the REST tail and ccxt; files that fail verification fail the
         run after everything else has loaded."""
-        started = time.monotonic()
         rejected = RejectedFiles()
-        with retry_transient_failures(context, config), exchange_endpoints() as endpoints:
-            source = exchange_source(rejected=rejected, feeds=config.feeds, **endpoints)
-            results = list(dlt.run(context=context, dlt_source=source))
-        yield from with_table_metadata(results, "raw_exchange", started)
+        source = partial(exchange_source, rejected=rejected, feeds=config.feeds)
+        yield from load(context, dlt, config, exchange_endpoints(), source)
         rejected.raise_if_any()
 
     return exchange_assets
 
 
 def build_git_assets() -> AssetsDefinition:
-    @dlt_assets(
-        dlt_source=git_source(),
-        dlt_pipeline=dlt_pipeline("git"),
-        name="git",
-        dagster_dlt_translator=RawTableTranslator(),
-        pool=WAREHOUSE_POOL,
-    )
+    @raw_table_assets("git", git_source())
     def git_assets(
         context: AssetExecutionContext, dlt: DagsterDltResource, config: SourceRunConfig
     ) -> Iterator[Any]:
         """Commits, line changes, tags, branches and default-branch ancestry of the configured
         repositories (by default this checkout and the demo repository)."""
-        started = time.monotonic()
-        with retry_transient_failures(context, config):
-            source = git_source(**git_repositories())
-            results = list(dlt.run(context=context, dlt_source=source))
-        yield from with_table_metadata(results, "raw_git", started)
+        yield from load(context, dlt, config, nullcontext(git_repositories()), git_source)
 
     return git_assets
 
 
 def build_github_assets() -> AssetsDefinition:
-    @dlt_assets(
-        dlt_source=github_source(),
-        dlt_pipeline=dlt_pipeline("github"),
-        name="github",
-        dagster_dlt_translator=RawTableTranslator(),
-        pool=WAREHOUSE_POOL,
-    )
+    @raw_table_assets("github", github_source())
     def github_assets(
         context: AssetExecutionContext, dlt: DagsterDltResource, config: SourceRunConfig
     ) -> Iterator[Any]:
         """Pull requests, reviews, issues, releases, deployments and workflow runs of the
         configured GitHub repositories (by default the demo's, from a local GitHub)."""
-        started = time.monotonic()
-        with retry_transient_failures(context, config), github_endpoints() as endpoints:
-            results = list(dlt.run(context=context, dlt_source=github_source(**endpoints)))
-        yield from with_table_metadata(results, "raw_github", started)
+        yield from load(context, dlt, config, github_endpoints(), github_source)
 
     return github_assets

@@ -36,15 +36,15 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ingestion.exchange import mirror
 from ingestion.exchange.defaults import DEFAULT_SYMBOLS
 from ingestion.exchange.layout import INTERVAL_MILLISECONDS, Month
+from ingestion.local_server import LocalServer, OwnedServer
 
 log = logging.getLogger(__name__)
 
@@ -341,7 +341,7 @@ class BinanceError(Exception):
         self.status, self.code, self.msg = status, code, msg
 
 
-class LocalExchange:
+class LocalExchange(LocalServer):
     """A local Binance archive and REST API; see the module docstring.
 
     ``requests`` lists ``(method, path with query, status)`` of every request but the control
@@ -367,9 +367,9 @@ class LocalExchange:
     ) -> None:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware (UTC)")
+        super().__init__(_Server, _Handler, host=host, port=port, name="local-exchange")
         self.mirror_root = Path(mirror_root)
         self.now = now.astimezone(UTC)
-        self.host, self.port = host, port
         self.symbols = tuple(symbols)
         self.weight_limit = weight_limit
         self.weight_window_seconds = weight_window_seconds
@@ -378,20 +378,10 @@ class LocalExchange:
         self.requests: list[tuple[str, str, int]] = []
         self._weight_lock = threading.Lock()
         self._weights: dict[int, int] = {}
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     @property
     def now_ms(self) -> int:
         return int(self.now.timestamp() * 1000)
-
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. ``http://127.0.0.1:54321`` (the archive base and both REST bases)."""
-        if self._server is None:
-            raise RuntimeError("the local exchange is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     def ccxt_config(self) -> dict[str, Any]:
         """Constructor settings that point ccxt's ``binance`` at this exchange (spot and USD-M)."""
@@ -399,42 +389,6 @@ class LocalExchange:
             "urls": {"api": {"public": f"{self.url}/api/v3", "fapiPublic": f"{self.url}/fapi/v1"}},
             "options": {"fetchMarkets": {"types": ["spot", "linear"]}},
         }
-
-    def start(self) -> LocalExchange:
-        if self._server is not None:
-            return self
-        server = _Server((self.host, self.port), _Handler)
-        server.exchange = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # stop() returns within 50 ms
-            name="local-exchange",
-            daemon=True,
-        )
-        self._thread.start()
-        log.info("local exchange at %s (now %s)", self.url, self.now.isoformat())
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server, self._thread = None, None
-
-    def __enter__(self) -> LocalExchange:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- weight ---
 
@@ -590,9 +544,8 @@ def _integer(params: dict[str, str], name: str) -> int | None:
 # --- HTTP --------------------------------------------------------------------------------------
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    exchange: LocalExchange
+class _Server(OwnedServer):
+    owner: LocalExchange
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -616,7 +569,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle("DELETE")
 
     def _handle(self, method: str) -> None:
-        exchange = self.server.exchange
+        exchange = self.server.owner
         split = urlsplit(self.path)
         if split.path.startswith("/_control/"):
             self._control(method, split.path)
@@ -632,7 +585,7 @@ class _Handler(BaseHTTPRequestHandler):
                 exchange.requests.append((method, self.path, 0))
 
     def _serve(self, method: str, path: str, target: str) -> None:
-        exchange = self.server.exchange
+        exchange = self.server.owner
         fault = exchange.faults.take(target)
         if fault is not None:
             log.info("fault %s on %s %s", fault.kind, method, target)
@@ -694,7 +647,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(error.status, error.code, error.msg, weight=1)
 
     def _archive(self, path: str, bad_checksum: bool) -> None:
-        content = self.server.exchange.archive_file(path)
+        content = self.server.owner.archive_file(path)
         if content is None:
             self._send(404, b"not found\n", "text/plain")
             return
@@ -706,13 +659,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, content, kind)
 
     def _api(self, payload: Any, weight: int) -> None:
-        used, retry_after = self.server.exchange._spend(weight)
+        used, retry_after = self.server.owner._spend(weight)
         if retry_after is not None:
             self._error(
                 429,
                 -1003,
                 "Too much request weight used; current limit is "
-                f"{self.server.exchange.weight_limit} request weight per 1 MINUTE.",
+                f"{self.server.owner.weight_limit} request weight per 1 MINUTE.",
                 {"Retry-After": str(retry_after)},
                 used=used,
             )
@@ -731,7 +684,7 @@ class _Handler(BaseHTTPRequestHandler):
         used: int | None = None,
     ) -> None:
         if used is None:
-            used = self.server.exchange._spend(weight)[0] if weight else None
+            used = self.server.owner._spend(weight)[0] if weight else None
         body = json.dumps({"code": code, "msg": msg}, separators=(",", ":")).encode()
         self._send(status, body, "application/json", headers, used_weight=used)
 
@@ -744,7 +697,7 @@ class _Handler(BaseHTTPRequestHandler):
         *,
         used_weight: int | None = None,
     ) -> None:
-        exchange = self.server.exchange
+        exchange = self.server.owner
         if not self._logged:  # before answering, so the log is complete once the client has it
             exchange.requests.append((self._method, self.path, status))
             self._logged = True
@@ -766,7 +719,7 @@ class _Handler(BaseHTTPRequestHandler):
     # --- control ---
 
     def _control(self, method: str, path: str) -> None:
-        exchange = self.server.exchange
+        exchange = self.server.owner
         self._truncate, self._logged = False, True
         if path == "/_control/faults" and method == "POST":
             length = int(self.headers.get("Content-Length") or 0)

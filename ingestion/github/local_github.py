@@ -53,11 +53,12 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from ingestion.local_server import LocalServer, OwnedServer
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +288,7 @@ def _created_filter(value: str) -> Callable[[datetime], bool]:
     return checks[operator]
 
 
-class LocalGitHub:
+class LocalGitHub(LocalServer):
     """A local GitHub REST API over a world; see the module docstring.
 
     ``token`` turns on authentication; ``rate_limit`` requests per ``rate_limit_window_seconds``
@@ -304,64 +305,18 @@ class LocalGitHub:
         rate_limit: int = 5000,
         rate_limit_window_seconds: float = 3600.0,
     ) -> None:
+        super().__init__(_Server, _Handler, host=host, port=port, name="local-github")
         self.world: World = load_world(world)
         self._token = token
-        self.host, self.port = host, port
         self.rate = RateLimit(rate_limit, rate_limit_window_seconds, time.time)
         self.faults = Faults()
         self.requests: list[tuple[str, str, int]] = []
         self.lock = threading.RLock()
         """Held while an answer is computed: hold it to change :attr:`world` under traffic."""
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
 
     def __repr__(self) -> str:  # never shows the token
         state = "stopped" if self._server is None else self.url
         return f"LocalGitHub({state}, {len(self.world['repositories'])} repositories)"
-
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. ``http://127.0.0.1:54321`` (what ``https://api.github.com`` is)."""
-        if self._server is None:
-            raise RuntimeError("the local GitHub is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> LocalGitHub:
-        if self._server is not None:
-            return self
-        server = _Server((self.host, self.port), _Handler)
-        server.github = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="local-github",
-            daemon=True,
-        )
-        self._thread.start()
-        log.info("local GitHub at %s", self.url)
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server, self._thread = None, None
-
-    def __enter__(self) -> LocalGitHub:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def authorized(self, header: str | None) -> bool:
         if self._token is None:
@@ -535,9 +490,8 @@ def link_header(base_url: str, path: str, params: Mapping[str, str], page: int, 
 # --- HTTP --------------------------------------------------------------------------------------
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    github: LocalGitHub
+class _Server(OwnedServer):
+    owner: LocalGitHub
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -560,7 +514,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle("DELETE")
 
     def _handle(self, method: str) -> None:
-        github = self.server.github
+        github = self.server.owner
         split = urlsplit(self.path)
         self._method, self._logged = method, False
         if split.path.startswith("/_control/"):
@@ -576,7 +530,7 @@ class _Handler(BaseHTTPRequestHandler):
                 github.requests.append((method, self.path, 0))
 
     def _serve(self, method: str, path: str, target: str) -> None:
-        github = self.server.github
+        github = self.server.owner
         fault = github.faults.take(target)
         if fault is not None:
             log.info("fault %s on %s %s", fault.kind, method, target)
@@ -662,7 +616,7 @@ class _Handler(BaseHTTPRequestHandler):
         content_type: str | None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        github = self.server.github
+        github = self.server.owner
         if not self._logged:  # before answering, so the log is complete once the client has it
             github.requests.append((self._method, self.path, status))
             self._logged = True
@@ -682,7 +636,7 @@ class _Handler(BaseHTTPRequestHandler):
     # --- control ---
 
     def _control(self, method: str, path: str) -> None:
-        github = self.server.github
+        github = self.server.owner
         if path == "/_control/faults" and method == "POST":
             length = int(self.headers.get("Content-Length") or 0)
             try:

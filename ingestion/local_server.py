@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -81,3 +82,53 @@ class LocalServer:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+@dataclass
+class PendingFault:
+    """A fault applied to the next ``times`` requests whose path (with query) contains
+    ``path_contains``."""
+
+    kind: str
+    path_contains: str = ""
+    times: int = 1
+
+    def matches(self, path: str) -> bool:
+        return self.path_contains in path
+
+
+F = TypeVar("F", bound=PendingFault)
+
+
+class FaultQueue(Generic[F]):
+    """Faults waiting to be applied to requests, shared by the server's threads; each applies to
+    the next ``times`` requests it matches."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: list[F] = []
+
+    def _push(self, fault: F) -> F:
+        with self._lock:
+            self._pending.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pending.clear()
+
+    def pending(self) -> list[F]:
+        """Copies of the faults still waiting."""
+        with self._lock:
+            return [replace(fault) for fault in self._pending]
+
+    def take(self, path: str) -> F | None:
+        """The first pending fault matching ``path``, counted as applied once."""
+        with self._lock:
+            for fault in self._pending:
+                if fault.matches(path):
+                    fault.times -= 1
+                    if fault.times == 0:
+                        self._pending.remove(fault)
+                    return fault
+        return None

@@ -44,7 +44,7 @@ from urllib.parse import parse_qs, urlsplit
 from ingestion.exchange import mirror
 from ingestion.exchange.defaults import DEFAULT_SYMBOLS
 from ingestion.exchange.layout import INTERVAL_MILLISECONDS, Month
-from ingestion.local_server import LocalServer, OwnedServer
+from ingestion.local_server import FaultQueue, LocalServer, OwnedServer, PendingFault
 
 log = logging.getLogger(__name__)
 
@@ -84,13 +84,9 @@ taker_buy_quote_volume)``, as :func:`mirror.kline_rows` yields them."""
 
 
 @dataclass
-class Fault:
-    """A fault applied to the next ``times`` requests whose path (with query) contains
-    ``path_contains``."""
+class Fault(PendingFault):
+    """A fault of the local exchange, one of ``FAULT_KINDS``."""
 
-    kind: str
-    path_contains: str = ""
-    times: int = 1
     retry_after: int = 1
     """Seconds, sent as ``Retry-After`` with ``rate_limit`` and ``ban``."""
     delay_seconds: float = 2.0
@@ -99,15 +95,11 @@ class Fault:
     def matches(self, path: str) -> bool:
         if self.kind == "bad_checksum" and not urlsplit(path).path.endswith(".CHECKSUM"):
             return False
-        return self.path_contains in path
+        return super().matches(path)
 
 
-class Faults:
+class Faults(FaultQueue[Fault]):
     """The faults waiting to be applied, shared by the server's threads."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pending: list[Fault] = []
 
     def add(
         self,
@@ -122,29 +114,9 @@ class Faults:
             raise ValueError(f"unknown fault {kind!r}; expected one of {', '.join(FAULT_KINDS)}")
         if times < 1 or retry_after < 0 or delay_seconds < 0:
             raise ValueError("times must be >= 1; retry_after and delay_seconds >= 0")
-        fault = Fault(kind, path_contains, int(times), int(retry_after), float(delay_seconds))
-        with self._lock:
-            self._pending.append(fault)
-        return fault
-
-    def clear(self) -> None:
-        with self._lock:
-            self._pending.clear()
-
-    def pending(self) -> list[Fault]:
-        with self._lock:
-            return [Fault(**asdict(fault)) for fault in self._pending]
-
-    def take(self, path: str) -> Fault | None:
-        """The first pending fault matching ``path``, counted as applied once."""
-        with self._lock:
-            for fault in self._pending:
-                if fault.matches(path):
-                    fault.times -= 1
-                    if fault.times == 0:
-                        self._pending.remove(fault)
-                    return fault
-        return None
+        return self._push(
+            Fault(kind, path_contains, int(times), int(retry_after), float(delay_seconds))
+        )
 
 
 # --- candles -----------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from ingestion.local_server import LocalServer, OwnedServer
+from ingestion.local_server import FaultQueue, LocalServer, OwnedServer, PendingFault
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +90,9 @@ class GitHubApiError(Exception):
 
 
 @dataclass
-class Fault:
-    """A fault applied to the next ``times`` requests whose path (with query) contains
-    ``path_contains``."""
+class Fault(PendingFault):
+    """A fault of the local GitHub, one of ``FAULT_KINDS``."""
 
-    kind: str
-    path_contains: str = ""
-    times: int = 1
     retry_after: int = 1
     """Seconds: ``retry-after`` of ``secondary_limit`` and ``too_many_requests``; time until the
     reset of ``primary_limit``."""
@@ -104,12 +100,8 @@ class Fault:
     """HTTP status of ``server_error``."""
 
 
-class Faults:
+class Faults(FaultQueue[Fault]):
     """The faults waiting to be applied, shared by the server's threads."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pending: list[Fault] = []
 
     def add(
         self,
@@ -124,29 +116,7 @@ class Faults:
             raise ValueError(f"unknown fault {kind!r}; expected one of {', '.join(FAULT_KINDS)}")
         if times < 1 or retry_after < 0 or not 500 <= status <= 599:
             raise ValueError("times must be >= 1, retry_after >= 0 and status a 5xx")
-        fault = Fault(kind, path_contains, int(times), int(retry_after), int(status))
-        with self._lock:
-            self._pending.append(fault)
-        return fault
-
-    def clear(self) -> None:
-        with self._lock:
-            self._pending.clear()
-
-    def pending(self) -> list[Fault]:
-        with self._lock:
-            return [Fault(**asdict(fault)) for fault in self._pending]
-
-    def take(self, path: str) -> Fault | None:
-        """The first pending fault matching ``path``, counted as applied once."""
-        with self._lock:
-            for fault in self._pending:
-                if fault.path_contains in path:
-                    fault.times -= 1
-                    if fault.times == 0:
-                        self._pending.remove(fault)
-                    return fault
-        return None
+        return self._push(Fault(kind, path_contains, int(times), int(retry_after), int(status)))
 
 
 # --- rate limit --------------------------------------------------------------------------------

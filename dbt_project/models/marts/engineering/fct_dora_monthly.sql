@@ -99,74 +99,36 @@ monthly_weekly_deployment_days as (
 
 ),
 
-monthly_deployments as (
-
-    select
-        repository,
-        cast(date_trunc('month', deployed_at) as date) as month_start,
-        count(*) as deployment_count,
-        count(distinct deployed_date) as deployment_days,
-        sum(case when is_failure then 1 else 0 end) as failed_deployment_count
-    from deployments
-    group by repository, cast(date_trunc('month', deployed_at) as date)
-
-),
-
-monthly_lead_times as (
-
-    select
-        repository,
-        cast(date_trunc('month', deployed_at) as date) as month_start,
-        count(*) as change_count,
-        percentile_cont(0.5) within group (order by lead_time_hours) as median_lead_time_hours
-    from deployment_commits
-    where not is_merge
-    group by repository, cast(date_trunc('month', deployed_at) as date)
-
-),
-
-monthly_incidents as (
-
-    select
-        repository,
-        cast(date_trunc('month', started_at) as date) as month_start,
-        count(*) as incident_count,
-        count(resolved_at) as resolved_incident_count,
-        percentile_cont(0.5) within group (order by recovery_time_hours)
-            as median_recovery_time_hours
-    from incidents
-    group by repository, cast(date_trunc('month', started_at) as date)
-
-),
+{{ dora_period_ctes('month') }},
 
 metrics as (
 
     select
         months.repository,
         months.month_start,
-        coalesce(monthly_deployments.deployment_count, 0) as deployment_count,
-        coalesce(monthly_deployments.deployment_days, 0) as deployment_days,
+        coalesce(period_deployments.deployment_count, 0) as deployment_count,
+        coalesce(period_deployments.deployment_days, 0) as deployment_days,
         monthly_weekly_deployment_days.median_weekly_deployment_days,
-        coalesce(monthly_lead_times.change_count, 0) as change_count,
-        monthly_lead_times.median_lead_time_hours,
-        coalesce(monthly_deployments.failed_deployment_count, 0) as failed_deployment_count,
-        cast(monthly_deployments.failed_deployment_count as double precision)
-        / nullif(monthly_deployments.deployment_count, 0) as change_failure_rate,
-        coalesce(monthly_incidents.incident_count, 0) as incident_count,
-        monthly_incidents.median_recovery_time_hours
+        coalesce(period_lead_times.change_count, 0) as change_count,
+        period_lead_times.median_lead_time_hours,
+        coalesce(period_deployments.failed_deployment_count, 0) as failed_deployment_count,
+        cast(period_deployments.failed_deployment_count as double precision)
+        / nullif(period_deployments.deployment_count, 0) as change_failure_rate,
+        coalesce(period_incidents.incident_count, 0) as incident_count,
+        period_incidents.median_recovery_time_hours
     from months
-    left join monthly_deployments
+    left join period_deployments
         on
-            months.repository = monthly_deployments.repository
-            and months.month_start = monthly_deployments.month_start
-    left join monthly_lead_times
+            months.repository = period_deployments.repository
+            and months.month_start = period_deployments.month_start
+    left join period_lead_times
         on
-            months.repository = monthly_lead_times.repository
-            and months.month_start = monthly_lead_times.month_start
-    left join monthly_incidents
+            months.repository = period_lead_times.repository
+            and months.month_start = period_lead_times.month_start
+    left join period_incidents
         on
-            months.repository = monthly_incidents.repository
-            and months.month_start = monthly_incidents.month_start
+            months.repository = period_incidents.repository
+            and months.month_start = period_incidents.month_start
     left join monthly_weekly_deployment_days
         on
             months.repository = monthly_weekly_deployment_days.repository

@@ -80,73 +80,35 @@ weeks as (
 
 ),
 
-weekly_deployments as (
-
-    select
-        repository,
-        cast(date_trunc('week', deployed_at) as date) as week_start,
-        count(*) as deployment_count,
-        count(distinct deployed_date) as deployment_days,
-        sum(case when is_failure then 1 else 0 end) as failed_deployment_count
-    from deployments
-    group by repository, cast(date_trunc('week', deployed_at) as date)
-
-),
-
-weekly_lead_times as (
-
-    select
-        repository,
-        cast(date_trunc('week', deployed_at) as date) as week_start,
-        count(*) as change_count,
-        percentile_cont(0.5) within group (order by lead_time_hours) as median_lead_time_hours
-    from deployment_commits
-    where not is_merge
-    group by repository, cast(date_trunc('week', deployed_at) as date)
-
-),
-
-weekly_incidents as (
-
-    select
-        repository,
-        cast(date_trunc('week', started_at) as date) as week_start,
-        count(*) as incident_count,
-        count(resolved_at) as resolved_incident_count,
-        percentile_cont(0.5) within group (order by recovery_time_hours)
-            as median_recovery_time_hours
-    from incidents
-    group by repository, cast(date_trunc('week', started_at) as date)
-
-),
+{{ dora_period_ctes('week') }},
 
 metrics as (
 
     select
         weeks.repository,
         weeks.week_start,
-        coalesce(weekly_deployments.deployment_count, 0) as deployment_count,
-        coalesce(weekly_deployments.deployment_days, 0) as deployment_days,
-        coalesce(weekly_lead_times.change_count, 0) as change_count,
-        weekly_lead_times.median_lead_time_hours,
-        coalesce(weekly_deployments.failed_deployment_count, 0) as failed_deployment_count,
-        cast(weekly_deployments.failed_deployment_count as double precision)
-        / nullif(weekly_deployments.deployment_count, 0) as change_failure_rate,
-        coalesce(weekly_incidents.incident_count, 0) as incident_count,
-        weekly_incidents.median_recovery_time_hours
+        coalesce(period_deployments.deployment_count, 0) as deployment_count,
+        coalesce(period_deployments.deployment_days, 0) as deployment_days,
+        coalesce(period_lead_times.change_count, 0) as change_count,
+        period_lead_times.median_lead_time_hours,
+        coalesce(period_deployments.failed_deployment_count, 0) as failed_deployment_count,
+        cast(period_deployments.failed_deployment_count as double precision)
+        / nullif(period_deployments.deployment_count, 0) as change_failure_rate,
+        coalesce(period_incidents.incident_count, 0) as incident_count,
+        period_incidents.median_recovery_time_hours
     from weeks
-    left join weekly_deployments
+    left join period_deployments
         on
-            weeks.repository = weekly_deployments.repository
-            and weeks.week_start = weekly_deployments.week_start
-    left join weekly_lead_times
+            weeks.repository = period_deployments.repository
+            and weeks.week_start = period_deployments.week_start
+    left join period_lead_times
         on
-            weeks.repository = weekly_lead_times.repository
-            and weeks.week_start = weekly_lead_times.week_start
-    left join weekly_incidents
+            weeks.repository = period_lead_times.repository
+            and weeks.week_start = period_lead_times.week_start
+    left join period_incidents
         on
-            weeks.repository = weekly_incidents.repository
-            and weeks.week_start = weekly_incidents.week_start
+            weeks.repository = period_incidents.repository
+            and weeks.week_start = period_incidents.week_start
 
 ),
 

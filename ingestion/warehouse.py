@@ -214,8 +214,9 @@ def progress_collector(pipeline_name: str) -> LogCollector | None:
     return ProgressLine(pipeline_name, seconds) if seconds > 0 else None
 
 
-def dlt_pipeline(source_name: str) -> dlt.Pipeline:
-    """The pipeline loading one source into the ``raw_<source>`` dataset of the warehouse.
+def dlt_pipeline(source_name: str, dataset_name: str | None = None) -> dlt.Pipeline:
+    """The pipeline loading one source into the ``raw_<source>`` dataset of the warehouse (or
+    ``dataset_name``).
 
     Its working folder sits under the data folder, one per warehouse, so runs on DuckDB and on
     Postgres keep separate state.
@@ -224,7 +225,7 @@ def dlt_pipeline(source_name: str) -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=f"{source_name}_{kind}",
         destination=dlt_destination(),
-        dataset_name=f"raw_{source_name}",
+        dataset_name=dataset_name or f"raw_{source_name}",
         pipelines_dir=str(data_dir() / "dlt" / kind),
         progress=progress_collector(source_name),
     )

@@ -51,7 +51,15 @@ STORAGE_VERSION = "v1.0.0"
 TEMP_DIR = ".publishing"
 STALE_TEMP_SECONDS = 3600
 DEFAULT_BI_READER_ROLE = "bi_reader"
-PRIVATE_SCHEMAS = ("raw_exchange", "raw_git", "raw_github", "staging", "intermediate", "reference")
+PRIVATE_SCHEMAS = (
+    "raw_exchange",
+    "raw_git",
+    "raw_github",
+    "commit_graph",
+    "staging",
+    "intermediate",
+    "reference",
+)
 """Schemas the BI role must not see."""
 
 

@@ -8,6 +8,7 @@ from dagster_dlt import DagsterDltResource
 from ingestion.warehouse import ensure_local_postgres
 from orchestration.bi_copy import build_bi_copy_asset
 from orchestration.checks import freshness_sensor, raw_freshness_checks
+from orchestration.commit_graph import build_commit_graph_asset
 from orchestration.dbt_assets import (
     build_dbt_assets,
     dbt_resource,
@@ -37,7 +38,14 @@ def build_definitions() -> Definitions:
     jobs = warehouse_jobs(exchange, git, github, dbt)
     freshness = raw_freshness_checks([exchange, git, github])
     return Definitions(
-        assets=[exchange, git, github, dbt, build_bi_copy_asset(dbt)],
+        assets=[
+            exchange,
+            git,
+            github,
+            *dbt,
+            build_commit_graph_asset(),
+            build_bi_copy_asset([key for models in dbt for key in models.keys]),
+        ],
         asset_checks=freshness,
         jobs=jobs,
         schedules=warehouse_schedules(jobs),

@@ -112,21 +112,37 @@ class LayerTranslator(DagsterDbtTranslator):
         return "_".join(fqn[1:3]) if len(fqn) > 3 else super().get_group_name(dbt_resource_props)
 
 
-def build_dbt_assets(project: DbtProject) -> AssetsDefinition:
-    @dbt_assets(
-        manifest=project.manifest_path,
-        project=project,
-        dagster_dbt_translator=LayerTranslator(),
-        name="dbt_models",
-        pool=WAREHOUSE_POOL,
-    )
-    def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-        """``dbt build`` of the selected models: seeds, models and data tests (the data tests are
-        asset checks), with each table's row count. Unit tests check the SQL, not the data:
-        `make test` runs them."""
-        yield from stream_with_row_counts(dbt.cli(BUILD_ARGS, context=context))
+WALK_DOWNSTREAM = "stg_commit_graph__deployment_commits+"
+"""The models that read what the commit-graph walk (:mod:`orchestration.commit_graph`) wrote."""
 
-    return dbt_models
+
+def build_dbt_assets(project: DbtProject) -> list[AssetsDefinition]:
+    """The dbt project as two multi-assets: every model the commit-graph walk does not read
+    from, and the models downstream of the walk. A job that holds both runs ``dbt build`` for
+    the first, then the walk, then ``dbt build`` for the second."""
+
+    def models(name: str, select: str, exclude: str | None) -> AssetsDefinition:
+        @dbt_assets(
+            manifest=project.manifest_path,
+            project=project,
+            dagster_dbt_translator=LayerTranslator(),
+            name=name,
+            select=select,
+            exclude=exclude,
+            pool=WAREHOUSE_POOL,
+        )
+        def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+            """``dbt build`` of the selected models: seeds, models and data tests (the data
+            tests are asset checks), with each table's row count. Unit tests check the SQL,
+            not the data: `make test` runs them."""
+            yield from stream_with_row_counts(dbt.cli(BUILD_ARGS, context=context))
+
+        return dbt_models
+
+    return [
+        models("dbt_models", "fqn:*", WALK_DOWNSTREAM),
+        models("dbt_models_after_walk", WALK_DOWNSTREAM, None),
+    ]
 
 
 def stream_with_row_counts(invocation: DbtCliInvocation) -> Iterator[Any]:

@@ -36,7 +36,7 @@ def warehouse_jobs(
     exchange: AssetsDefinition,
     git: AssetsDefinition,
     github: AssetsDefinition,
-    dbt: AssetsDefinition,
+    dbt: list[AssetsDefinition],
 ) -> list[UnresolvedAssetJobDefinition]:
     exchange_and_downstream = AssetSelection.assets(exchange).downstream()
     return [
@@ -66,7 +66,8 @@ def warehouse_jobs(
         ),
         define_asset_job(
             DBT_BUILD_JOB,
-            selection=AssetSelection.assets(dbt).downstream(),
-            description="`dbt build` of every model, seed and data test, without loading.",
+            selection=AssetSelection.assets(*dbt).downstream(),
+            description="`dbt build` of every model, seed and data test, without loading "
+            "sources (the commit-graph walk between its two parts runs too).",
         ),
     ]

@@ -79,6 +79,23 @@ def commit_count(repository: Path = PROJECT_ROOT) -> int:
     return int(output.stdout)
 
 
+WALK_DOWNSTREAM = "stg_commit_graph__deployment_commits+"
+"""The dbt models that read what the commit-graph walk wrote."""
+
+
+def build_with_walk(target: str, *selectors: str) -> None:
+    """``dbt build`` of ``selectors`` as Dagster runs it: the models upstream of the
+    commit-graph walk, the walk, then the models downstream of it."""
+    from ingestion.git.shipped_commits import DATASET, load_deployment_commits
+    from ingestion.warehouse import dlt_pipeline
+
+    options = ("--exclude-resource-type", "unit_test")
+    run_dbt(target, "build", "--select", *selectors, "--exclude", WALK_DOWNSTREAM, *options)
+    load_deployment_commits(dlt_pipeline(DATASET, DATASET))
+    downstream = [f"{selector},{WALK_DOWNSTREAM}" for selector in selectors]
+    run_dbt(target, "build", "--select", *downstream, *options)
+
+
 def run_dbt(target: str, *args: str) -> None:
     """Run the dbt CLI on the test's warehouse, with its own target folder."""
     from orchestration.dbt_assets import tributary_dbt_project
@@ -101,3 +118,28 @@ def run_dbt(target: str, *args: str) -> None:
         env={**os.environ, "DO_NOT_TRACK": "1"},
         check=True,
     )
+
+
+def mart_content_hashes() -> dict[str, tuple[int, str]]:
+    """Per table of ``marts``: its row count and a hash of its content that does not depend on
+    row order and sees every bit of every value (doubles included)."""
+    from ingestion.warehouse import warehouse_kind
+    from orchestration.summary import warehouse_cursor
+
+    row_hash = (
+        "cast(hash(t) as hugeint)"
+        if warehouse_kind() == "duckdb"
+        else "('x' || substr(md5(t::text), 1, 16))::bit(64)::bigint"
+    )
+    with warehouse_cursor() as cursor:
+        cursor.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "and table_type = 'BASE TABLE' order by table_name"
+        )
+        tables = [table for (table,) in cursor.fetchall()]
+        hashes = {}
+        for table in tables:
+            cursor.execute(f"select count(*), cast(sum({row_hash}) as text) from marts.{table} t")
+            count, digest = cursor.fetchone()
+            hashes[table] = (int(count), str(digest))
+    return hashes

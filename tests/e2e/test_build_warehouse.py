@@ -4,7 +4,8 @@ sources themselves.
 
 Each warehouse is built three times: first up to an earlier moment (as if yesterday's run), then
 up to the demo's "now" (new archive files, a new REST tail, incremental dbt), then once more
-(nothing new). The incrementally built candles must equal a full rebuild.
+(nothing new). The incrementally built candles must equal a full rebuild, and the third build's
+marts the second's, value for value.
 """
 
 import io
@@ -22,7 +23,8 @@ from ingestion.warehouse import PROJECT_ROOT
 from orchestration.run import build_warehouse
 from orchestration.summary import table_row_counts, warehouse_cursor
 
-from conftest import commit_count, isolate_environment, run_dbt
+from conftest import commit_count, isolate_environment, mart_content_hashes, run_dbt
+from git_repository import rev_list_shipped
 
 MARTS = (
     "marts.dim_repositories",
@@ -103,6 +105,19 @@ def check_engineering_marts(world_path: Path) -> None:
     assert scalar("select count(*) from marts.fct_incidents where repository = 'webshop'") == len(
         incidents
     )
+    # Each deployment shipped exactly what git rev-list <its commit> --not <every earlier
+    # deployment's commit> lists, asked of the demo repository itself.
+    order = rows(
+        "select deployment_id, commit_sha from marts.fct_deployments "
+        "where repository = 'webshop' order by deployed_at, deployment_id"
+    )
+    shipped: dict[str, set[str]] = {deployment_id: set() for deployment_id, _ in order}
+    for deployment_id, sha in rows(
+        "select deployment_id, commit_sha from intermediate.int_engineering__deployment_commits "
+        "where repository = 'webshop'"
+    ):
+        shipped[deployment_id].add(sha)
+    assert shipped == rev_list_shipped(world_path.parent / "webshop", order)
     # Every deployed commit shipped once; failure rates stay within 0..1.
     assert (
         scalar(
@@ -220,6 +235,7 @@ def test_build_incrementally_gives_the_complete_warehouse(warehouse, monkeypatch
     check_engineering_marts(data_dir / "demo" / "webshop.github.json")
 
     # Incremental candles equal a full rebuild, row for row.
+    built = mart_content_hashes()
     incremental = sorted(rows(f"select {CANDLE_COLUMNS} from marts.fct_candles"))
     run_dbt(warehouse, "run", "--full-refresh", "--select", "fct_candles")
     assert sorted(rows(f"select {CANDLE_COLUMNS} from marts.fct_candles")) == incremental
@@ -228,6 +244,8 @@ def test_build_incrementally_gives_the_complete_warehouse(warehouse, monkeypatch
     # dialect; the builds leave them out, as production builds do.
     run_dbt(warehouse, "test", "--select", "test_type:unit")
 
-    # Nothing new: the same warehouse.
+    # Nothing new: the same warehouse, and the same marts value for value, doubles to the last
+    # bit (sums of doubles are exact, whatever order the threads add them in).
     assert build_warehouse(instance).success
     assert table_row_counts() == counts
+    assert mart_content_hashes() == built

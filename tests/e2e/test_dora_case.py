@@ -31,8 +31,6 @@ Failures: the revert of c3 marks D4 failed, restored by D6 (48 h); the hotfix ta
 failed, restored by D8 at 01-28 09:00 (22 h).
 """
 
-import os
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -43,46 +41,10 @@ from ingestion.warehouse import dlt_pipeline, ensure_local_postgres
 from orchestration.environment import apply_local_defaults
 from orchestration.summary import warehouse_cursor
 
-from conftest import isolate_environment, run_dbt
+from conftest import build_with_walk, isolate_environment
+from git_repository import Repository
 
-ENGINEERING_MARTS = "+fct_dora_weekly +fct_dora_monthly +fct_deployments +fct_incidents"
-
-
-class Repository:
-    """A git repository under construction, with every date fixed."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.mkdir(parents=True)
-        self.git("init", "--quiet", "--initial-branch=main")
-
-    def git(self, *args: str, when: str = "2025-01-01T00:00:00Z", commit_when: str = "") -> str:
-        env = {
-            **os.environ,
-            "GIT_AUTHOR_NAME": "Ada Lovelace",
-            "GIT_AUTHOR_EMAIL": "ada@example.com",
-            "GIT_COMMITTER_NAME": "Ada Lovelace",
-            "GIT_COMMITTER_EMAIL": "ada@example.com",
-            "GIT_AUTHOR_DATE": when,
-            "GIT_COMMITTER_DATE": commit_when or when,
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "HOME": str(self.path),
-        }
-        result = subprocess.run(
-            ["git", "-C", str(self.path), *args], env=env, capture_output=True, text=True
-        )
-        assert result.returncode == 0, result.stderr
-        return result.stdout.strip()
-
-    def commit(self, name: str, when: str, commit_when: str = "") -> str:
-        (self.path / f"{name}.txt").write_text(f"{name}\n")
-        self.git("add", f"{name}.txt", when=when)
-        self.git("commit", "--quiet", "-m", f"Add {name}", when=when, commit_when=commit_when)
-        return self.git("rev-parse", "HEAD")
-
-    def tag(self, name: str, when: str, *, annotated: bool = True) -> None:
-        args = ["tag", "-a", "-m", f"Release {name}", name] if annotated else ["tag", name]
-        self.git(*args, when=when)
+ENGINEERING_MARTS = ("+fct_dora_weekly", "+fct_dora_monthly", "+fct_deployments", "+fct_incidents")
 
 
 def build_case(path: Path) -> dict[str, str]:
@@ -151,8 +113,7 @@ def test_dora_metrics_from_git_alone_match_the_hand_computed_figures(
     shas = build_case(tmp_path / "shop")
     source = git_source(repositories=[f"shop={tmp_path / 'shop'}"])
     dlt_pipeline("git").run(source)
-    run_dbt(warehouse, "build", "--select", ENGINEERING_MARTS, "--exclude-resource-type",
-            "unit_test")  # fmt: skip
+    build_with_walk(warehouse, *ENGINEERING_MARTS)
 
     deployments = query(
         "select name, cast(deployed_at as text), commit_count, change_count, is_failure "

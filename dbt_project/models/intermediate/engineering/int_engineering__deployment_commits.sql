@@ -1,6 +1,7 @@
 {#-
-    The default-branch commits each deployment newly shipped: mainline depth above the highest
-    depth any earlier deployment of the repository reached, up to the deployment's own depth.
+    The commits each deployment newly shipped, from the commit-graph walk (the commits of
+    `git rev-list <deployed commit> --not <every earlier deployment's commit>`), with the times
+    that make a change's lead time.
 -#}
 with
 
@@ -10,9 +11,9 @@ deployments as (
 
 ),
 
-default_branch_commits as (
+shipped as (
 
-    select * from {{ ref('stg_git__default_branch_commits') }}
+    select * from {{ ref('stg_commit_graph__deployment_commits') }}
 
 ),
 
@@ -37,46 +38,6 @@ pull_requests as (
 pull_request_commits as (
 
     select * from {{ ref('stg_github__pull_request_commits') }}
-
-),
-
-deployment_ranges as (
-
-    -- A deployment of an older (or the same) sha than one before it ships nothing: its range
-    -- is empty because the running maximum is already at or above its depth.
-    select
-        repository,
-        deployment_id,
-        deployed_at,
-        mainline_depth,
-        coalesce(
-            max(mainline_depth) over (
-                partition by repository
-                order by deployed_at, deployment_id
-                rows between unbounded preceding and 1 preceding
-            ),
-            0
-        ) as previous_max_depth
-    from deployments
-    where mainline_depth is not null
-
-),
-
-shipped as (
-
-    select
-        deployment_ranges.repository,
-        deployment_ranges.deployment_id,
-        deployment_ranges.deployed_at,
-        default_branch_commits.commit_sha,
-        default_branch_commits.mainline_sha,
-        default_branch_commits.mainline_depth
-    from deployment_ranges
-    inner join default_branch_commits
-        on
-            deployment_ranges.repository = default_branch_commits.repository
-            and deployment_ranges.previous_max_depth < default_branch_commits.mainline_depth
-            and deployment_ranges.mainline_depth >= default_branch_commits.mainline_depth
 
 ),
 
@@ -137,10 +98,8 @@ shipped_commits as (
     select
         shipped.repository,
         shipped.deployment_id,
-        shipped.deployed_at,
+        deployments.deployed_at,
         shipped.commit_sha,
-        shipped.mainline_sha,
-        shipped.mainline_depth,
         coalesce(commits.is_merge, false) as is_merge,
         commits.authored_at,
         commits.committed_at,
@@ -151,6 +110,11 @@ shipped_commits as (
             else commits.authored_at
         end as change_started_at
     from shipped
+    -- A walk older than the deployments (dbt run on its own) drops what no longer exists.
+    inner join deployments
+        on
+            shipped.repository = deployments.repository
+            and shipped.deployment_id = deployments.deployment_id
     left join commits
         on
             shipped.repository = commits.repository
@@ -167,9 +131,14 @@ final as (
 
     select
         *,
+        -- A change authored after the deployment that shipped it: the author's clock was ahead
+        -- (clock skew). Listed by fct_engineering_data_quality, left out of lead times.
+        coalesce(not is_merge and change_started_at > deployed_at, false)
+            as is_authored_after_deployment,
         -- Lead time of a change; merge commits are not changes.
         case
-            when not is_merge then {{ hours_between('change_started_at', 'deployed_at') }}
+            when not is_merge and change_started_at <= deployed_at
+                then {{ hours_between('change_started_at', 'deployed_at') }}
         end as lead_time_hours
     from shipped_commits
 

@@ -59,7 +59,7 @@ final as (
         deployments.is_hotfix,
         cast(coalesce(shipped_changes.commit_count, 0) as integer) as commit_count,
         cast(coalesce(shipped_changes.change_count, 0) as integer) as change_count,
-        cast(shipped_changes.median_lead_time_hours as double precision)
+        {{ round_double('cast(shipped_changes.median_lead_time_hours as double precision)') }}
             as median_lead_time_hours,
         cast(coalesce(caused_incidents.incident_count, 0) as integer) as incident_count,
         coalesce(caused_incidents.incident_count, 0) > 0 as has_incident,

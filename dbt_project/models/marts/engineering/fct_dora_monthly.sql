@@ -146,14 +146,16 @@ final as (
         cast(metrics.month_start as date) as month_start,
         cast(metrics.deployment_count as integer) as deployment_count,
         cast(metrics.deployment_days as integer) as deployment_days,
-        cast(metrics.median_weekly_deployment_days as double precision)
+        {{ round_double('cast(metrics.median_weekly_deployment_days as double precision)') }}
             as median_weekly_deployment_days,
         cast(metrics.change_count as integer) as change_count,
-        cast(metrics.median_lead_time_hours as double precision) as median_lead_time_hours,
+        {{ round_double('cast(metrics.median_lead_time_hours as double precision)') }}
+            as median_lead_time_hours,
         cast(metrics.failed_deployment_count as integer) as failed_deployment_count,
-        cast(metrics.change_failure_rate as double precision) as change_failure_rate,
+        {{ round_double('cast(metrics.change_failure_rate as double precision)') }}
+            as change_failure_rate,
         cast(metrics.incident_count as integer) as incident_count,
-        cast(metrics.median_recovery_time_hours as double precision)
+        {{ round_double('cast(metrics.median_recovery_time_hours as double precision)') }}
             as median_recovery_time_hours,
         cast(period_report_years.report_year as integer) as tier_report_year,
         cast(tiers.deployment_frequency_tier as text) as deployment_frequency_tier,

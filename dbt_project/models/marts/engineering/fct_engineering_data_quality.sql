@@ -1,6 +1,6 @@
 {#-
     One row per repository and check: whether each engineering mart has rows for the
-    repository and, when not, a sentence saying why.
+    repository and, when not, a sentence saying why; and which shipped changes look wrong.
 -#}
 {%- set environments = var('deployment_environments') | join(', ') -%}
 {%- set labels = var('incident_labels') | join(', ') -%}
@@ -41,6 +41,48 @@ pull_requests as (
 
 ),
 
+deployment_commits as (
+
+    select * from {{ ref('int_engineering__deployment_commits') }}
+
+),
+
+clock_skewed_changes as (
+
+    -- Changes authored after the deployment that shipped them (the author's clock was
+    -- ahead): the first few by time, listed in the check's reason.
+    select
+        repository,
+        commit_sha,
+        deployment_id,
+        cast(
+            round({{ hours_between('deployed_at', 'change_started_at') }} * 3600) as bigint
+        ) as seconds_ahead,
+        row_number() over (
+            partition by repository order by change_started_at, commit_sha
+        ) as skew_rank,
+        count(*) over (partition by repository) as skewed_change_count
+    from deployment_commits
+    where is_authored_after_deployment
+
+),
+
+clock_skew_listings as (
+
+    select
+        repository,
+        max(skewed_change_count) as skewed_change_count,
+        string_agg(
+            substr(commit_sha, 1, 10) || ' in ' || deployment_id || ' (authored '
+            || cast(seconds_ahead as text) || ' s after it)',
+            ', ' order by skew_rank
+        ) as listed_changes
+    from clock_skewed_changes
+    where skew_rank <= 5
+    group by repository
+
+),
+
 repository_counts as (
 
     select
@@ -56,11 +98,9 @@ repository_counts as (
             where deployments.repository = repositories.repository
         ) as deployment_count,
         (
-            select count(*) from deployments
-            where
-                deployments.repository = repositories.repository
-                and deployments.mainline_depth is not null
-        ) as default_branch_deployment_count,
+            select coalesce(sum(deployments.commit_count), 0) from deployments
+            where deployments.repository = repositories.repository
+        ) as shipped_commit_count,
         (
             select coalesce(sum(deployments.change_count), 0) from deployments
             where deployments.repository = repositories.repository
@@ -115,10 +155,8 @@ checks as (
         case
             when change_count > 0 then null
             when deployment_count = 0 then 'no lead times: no deployments'
-            when default_branch_deployment_count = 0
-                then
-                    'no lead times: no deployed commit is on the default branch of a loaded '
-                    || 'git clone'
+            when shipped_commit_count = 0
+                then 'no lead times: no deployed commit is in a loaded git clone'
             else 'no lead times: the deployments shipped no non-merge commits'
         end as reason
     from repository_counts
@@ -173,6 +211,29 @@ checks as (
 
 ),
 
+clock_skew_checks as (
+
+    select
+        repository_counts.repository,
+        'clock_skew' as check_name,
+        coalesce(clock_skew_listings.skewed_change_count, 0) as row_count,
+        case
+            when clock_skew_listings.skewed_change_count > 0
+                then
+                    cast(clock_skew_listings.skewed_change_count as text)
+                    || ' shipped change(s) authored after the deployment that shipped them '
+                    || '(the author''s clock was ahead), left out of lead times: '
+                    || clock_skew_listings.listed_changes
+                    || case
+                        when clock_skew_listings.skewed_change_count > 5 then ', ...' else ''
+                    end
+        end as reason
+    from repository_counts
+    left join clock_skew_listings
+        on repository_counts.repository = clock_skew_listings.repository
+
+),
+
 final as (
 
     select
@@ -183,6 +244,17 @@ final as (
         cast(reason as text) as reason
 
     from checks
+
+    union all
+
+    select
+        cast(repository as text) as repository,
+        cast(check_name as text) as check_name,
+        cast(case when row_count = 0 then 'ok' else 'warn' end as text) as status,
+        cast(row_count as bigint) as row_count,
+        cast(reason as text) as reason
+
+    from clock_skew_checks
 
 )
 

@@ -23,7 +23,7 @@ final as (
         cast(incidents.started_at as date) as started_date,
         cast(incidents.resolved_at as timestamp) as resolved_at,
         incidents.resolved_at is not null as is_resolved,
-        {{ hours_between('incidents.started_at', 'incidents.resolved_at') }}
+        {{ round_double(hours_between('incidents.started_at', 'incidents.resolved_at')) }}
             as recovery_time_hours,
         cast(incidents.caused_by_deployment_id as text) as caused_by_deployment_id,
         cast(caused_by.deployed_at as timestamp) as caused_by_deployed_at,

@@ -30,23 +30,31 @@ final as (
         cast(pull_requests.closed_at as timestamp) as closed_at,
         cast(deployment_commits.deployment_id as text) as deployment_id,
         cast(deployment_commits.deployed_at as timestamp) as deployed_at,
-        {{ hours_between('pull_requests.first_commit_at', 'pull_requests.opened_at') }}
-            as coding_time_hours,
-        {{ hours_between('pull_requests.opened_at', 'pull_requests.first_review_at') }}
-            as pickup_time_hours,
-        {{ hours_between('pull_requests.first_review_at', 'pull_requests.merged_at') }}
-            as review_time_hours,
-        {{ hours_between('pull_requests.merged_at', 'deployment_commits.deployed_at') }}
-            as deploy_time_hours,
         {{
-            hours_between(
-                'coalesce(pull_requests.first_commit_at, pull_requests.opened_at)',
-                'deployment_commits.deployed_at'
+            round_double(hours_between('pull_requests.first_commit_at', 'pull_requests.opened_at'))
+        }} as coding_time_hours,
+        {{
+            round_double(hours_between('pull_requests.opened_at', 'pull_requests.first_review_at'))
+        }} as pickup_time_hours,
+        {{
+            round_double(hours_between('pull_requests.first_review_at', 'pull_requests.merged_at'))
+        }} as review_time_hours,
+        {{
+            round_double(
+                hours_between('pull_requests.merged_at', 'deployment_commits.deployed_at')
+            )
+        }} as deploy_time_hours,
+        {{
+            round_double(
+                hours_between(
+                    'coalesce(pull_requests.first_commit_at, pull_requests.opened_at)',
+                    'deployment_commits.deployed_at'
+                )
             )
         }} as cycle_time_hours
 
     from pull_requests
-    -- Each default-branch commit is shipped once, by the first deployment that contains it.
+    -- Each commit is shipped once, by the first deployment whose commit reaches it.
     left join deployment_commits
         on
             pull_requests.repository = deployment_commits.repository

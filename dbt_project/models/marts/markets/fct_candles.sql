@@ -187,8 +187,10 @@ final as (
         cast(quote_volume as numeric(38, 8)) as quote_volume,
         cast(taker_buy_base_volume as numeric(38, 8)) as taker_buy_base_volume,
         cast(taker_buy_quote_volume as numeric(38, 8)) as taker_buy_quote_volume,
-        cast(quote_volume as double precision)
-        / nullif(cast(base_volume as double precision), 0) as vwap,
+        {{ round_double(
+            'cast(quote_volume as double precision)'
+            ~ ' / nullif(cast(base_volume as double precision), 0)'
+        ) }} as vwap,
         cast(trade_count as bigint) as trade_count,
         cast(candle_count as integer) as candle_count,
         cast(interval_minutes as integer) as expected_candle_count,

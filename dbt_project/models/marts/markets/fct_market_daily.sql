@@ -63,7 +63,8 @@ daily_candles as (
         sum(quote_volume) as quote_volume,
         sum(trade_count) as trade_count,
         count(*) as candle_count,
-        sqrt(sum(log_return * log_return)) as realized_volatility
+        -- Added exactly (exact_sum): two builds of the same data give the same bits.
+        sqrt({{ exact_sum('log_return * log_return') }}) as realized_volatility
 
     from minute_log_returns
     group by exchange, market, symbol, cast(open_at as date)
@@ -96,31 +97,33 @@ final as (
         cast(close_price as numeric(38, 8)) as close_price,
         cast(base_volume as numeric(38, 8)) as base_volume,
         cast(quote_volume as numeric(38, 8)) as quote_volume,
-        cast(quote_volume as double precision)
-        / nullif(cast(base_volume as double precision), 0) as vwap,
+        {{ round_double(
+            'cast(quote_volume as double precision)'
+            ~ ' / nullif(cast(base_volume as double precision), 0)'
+        ) }} as vwap,
         cast(trade_count as bigint) as trade_count,
         cast(candle_count as integer) as candle_count,
         candle_count = 1440 as is_complete,
         cast(previous_close_price as numeric(38, 8)) as previous_close_price,
         -- (close - previous) / previous: the subtraction is exact in numeric.
-        case
-            when previous_close_price > 0
-                then
-                    cast(close_price - previous_close_price as double precision)
-                    / cast(previous_close_price as double precision)
-        end as simple_return,
-        case
-            when close_price > 0 and previous_close_price > 0
-                then ln(
-                    cast(close_price as double precision)
-                    / cast(previous_close_price as double precision)
-                )
-        end as log_return,
+        {{ round_double(
+            'case when previous_close_price > 0 then'
+            ~ ' cast(close_price - previous_close_price as double precision)'
+            ~ ' / cast(previous_close_price as double precision) end'
+        ) }} as simple_return,
+        {{ round_double(
+            'case when close_price > 0 and previous_close_price > 0 then ln('
+            ~ 'cast(close_price as double precision)'
+            ~ ' / cast(previous_close_price as double precision)) end'
+        ) }} as log_return,
         cast(high_price - low_price as numeric(38, 8)) as price_range,
-        cast(high_price - low_price as double precision)
-        / nullif(cast(open_price as double precision), 0) as range_pct,
-        realized_volatility,
-        realized_volatility * sqrt(cast(365 as double precision)) as realized_volatility_annualized
+        {{ round_double(
+            'cast(high_price - low_price as double precision)'
+            ~ ' / nullif(cast(open_price as double precision), 0)'
+        ) }} as range_pct,
+        {{ round_double('realized_volatility') }} as realized_volatility,
+        {{ round_double('realized_volatility * sqrt(cast(365 as double precision))') }}
+            as realized_volatility_annualized
 
     from daily_returns
 

@@ -63,7 +63,8 @@ drawdowns as (
 
 rolling_windows as (
 
-    -- Windows of the last 30 observations; a window is full when it holds 30 returns.
+    -- Windows of the last 30 observations; a window is full when it holds 30 returns. Means
+    -- are added exactly (exact_avg), so every build gives the same bits.
     select
         *,
         min(drawdown) over (
@@ -72,12 +73,15 @@ rolling_windows as (
             rows between unbounded preceding and current row
         ) as max_drawdown,
         count(log_return) over last_30 as log_return_count,
-        avg(log_return) over last_30 as mean_log_return,
+        {{ exact_avg('log_return', 'last_30') }} as mean_log_return,
         count(simple_return) over last_30 as simple_return_count,
-        avg(simple_return) over last_30 as mean_simple_return,
-        avg(
-            case when excess_return < 0 then excess_return * excess_return else 0 end
-        ) over last_30 as downside_variance
+        {{ exact_avg('simple_return', 'last_30') }} as mean_simple_return,
+        {{
+            exact_avg(
+                'case when excess_return < 0 then excess_return * excess_return else 0 end',
+                'last_30'
+            )
+        }} as downside_variance
 
     from drawdowns
     window last_30 as (
@@ -108,17 +112,10 @@ rolling_variances as (
 
 ),
 
-final as (
+annualized_ratios as (
 
     select
-        exchange,
-        market,
-        symbol,
-        trading_date,
-        cast(close_price as numeric(38, 8)) as close_price,
-        cast(peak_close_price as numeric(38, 8)) as peak_close_price,
-        drawdown,
-        max_drawdown,
+        *,
         case
             when log_return_count = 30
                 then sqrt(log_return_variance) * sqrt(cast(365 as double precision))
@@ -139,6 +136,25 @@ final as (
         end as sortino_30d
 
     from rolling_variances
+
+),
+
+final as (
+
+    select
+        exchange,
+        market,
+        symbol,
+        trading_date,
+        cast(close_price as numeric(38, 8)) as close_price,
+        cast(peak_close_price as numeric(38, 8)) as peak_close_price,
+        {{ round_double('drawdown') }} as drawdown,
+        {{ round_double('max_drawdown') }} as max_drawdown,
+        {{ round_double('volatility_30d_annualized') }} as volatility_30d_annualized,
+        {{ round_double('sharpe_30d') }} as sharpe_30d,
+        {{ round_double('sortino_30d') }} as sortino_30d
+
+    from annualized_ratios
 
 )
 

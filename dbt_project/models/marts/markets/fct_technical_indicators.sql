@@ -57,17 +57,22 @@ series_histories as materialized (
     -- (the recursive step below reads one element of each per step, instead of looking the day
     -- up among all days, which Postgres would rescan at every step), and the seeds of the
     -- recursive averages: the SMA of the first 12 and 26 closes, and the mean gain and loss of
-    -- the first 14 changes (observations 2 to 15).
+    -- the first 14 changes (observations 2 to 15), added exactly (exact_avg: the same bits in
+    -- every build).
     select
         series_number,
         count(*) as observation_count,
         array_agg(close_value order by observation_number) as close_values,
         array_agg(gain order by observation_number) as gains,
         array_agg(loss order by observation_number) as losses,
-        avg(case when observation_number <= 12 then close_value end) as mean_first_12_closes,
-        avg(case when observation_number <= 26 then close_value end) as mean_first_26_closes,
-        avg(case when observation_number between 2 and 15 then gain end) as mean_first_14_gains,
-        avg(case when observation_number between 2 and 15 then loss end) as mean_first_14_losses
+        {{ exact_avg('case when observation_number <= 12 then close_price end') }}
+            as mean_first_12_closes,
+        {{ exact_avg('case when observation_number <= 26 then close_price end') }}
+            as mean_first_26_closes,
+        {{ exact_avg('case when observation_number between 2 and 15 then gain end') }}
+            as mean_first_14_gains,
+        {{ exact_avg('case when observation_number between 2 and 15 then loss end') }}
+            as mean_first_14_losses
 
     from gains_and_losses
     group by series_number
@@ -250,23 +255,23 @@ final as (
         indicator_inputs.symbol,
         indicator_inputs.trading_date,
         cast(indicator_inputs.close_price as numeric(38, 8)) as close_price,
-        indicator_inputs.sma_20,
-        indicator_inputs.sma_50,
-        indicator_inputs.sma_200,
-        smoothed_averages.ema_12,
-        smoothed_averages.ema_26,
-        case
-            when smoothed_averages.average_loss = 0 then cast(100 as double precision)
-            else
-                100
-                - 100 / (1 + smoothed_averages.average_gain / smoothed_averages.average_loss)
-        end as rsi_14,
-        smoothed_averages.macd_line,
-        smoothed_averages.macd_signal,
-        smoothed_averages.macd_line - smoothed_averages.macd_signal as macd_histogram,
-        indicator_inputs.sma_20 as bollinger_middle,
-        indicator_inputs.bollinger_upper,
-        indicator_inputs.bollinger_lower
+        {{ round_double('indicator_inputs.sma_20') }} as sma_20,
+        {{ round_double('indicator_inputs.sma_50') }} as sma_50,
+        {{ round_double('indicator_inputs.sma_200') }} as sma_200,
+        {{ round_double('smoothed_averages.ema_12') }} as ema_12,
+        {{ round_double('smoothed_averages.ema_26') }} as ema_26,
+        {{ round_double(
+            'case when smoothed_averages.average_loss = 0 then cast(100 as double precision)'
+            ~ ' else 100 - 100 / (1 + smoothed_averages.average_gain'
+            ~ ' / smoothed_averages.average_loss) end'
+        ) }} as rsi_14,
+        {{ round_double('smoothed_averages.macd_line') }} as macd_line,
+        {{ round_double('smoothed_averages.macd_signal') }} as macd_signal,
+        {{ round_double('smoothed_averages.macd_line - smoothed_averages.macd_signal') }}
+            as macd_histogram,
+        {{ round_double('indicator_inputs.sma_20') }} as bollinger_middle,
+        {{ round_double('indicator_inputs.bollinger_upper') }} as bollinger_upper,
+        {{ round_double('indicator_inputs.bollinger_lower') }} as bollinger_lower
 
     from indicator_inputs
     inner join smoothed_averages

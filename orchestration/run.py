@@ -34,7 +34,7 @@ from orchestration.environment import (
     uses_local_github,
 )
 from orchestration.messages import check_before_run, guidance, guidance_for_text
-from orchestration.summary import empty_mart_reasons, table_row_counts
+from orchestration.summary import empty_mart_reasons, quarantined_files, table_row_counts
 
 USER_ERROR_EXIT = 2
 """Exit status of a run stopped by something the user can fix (1: the build itself failed)."""
@@ -131,6 +131,19 @@ def print_summary(seconds: float) -> None:
         print("  empty:  (marts.fct_engineering_data_quality says why)")
         for repository, check, reason in reasons:
             print(f"          {repository} {check}: {reason}")
+    suspect = empty_mart_reasons("warn")
+    if suspect:
+        print("  suspect:  (marts.fct_engineering_data_quality)")
+        for repository, check, reason in suspect:
+            print(f"          {repository} {check}: {reason}")
+    quarantined = quarantined_files()
+    if quarantined:
+        print(
+            f"  quarantined: {len(quarantined)} archive file(s) have rejected lines "
+            "(each line with its reason in marts.fct_rejected_rows):"
+        )
+        for file in quarantined:
+            print(f"          {file.describe()}")
     print_locations()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -27,9 +28,24 @@ def warehouse_cursor() -> Iterator[Any]:
         yield connection.cursor()
 
 
+def _placeholders(count: int) -> str:
+    """Bound-parameter markers of the warehouse's DB-API driver."""
+    return ", ".join(["%s" if warehouse_kind() == "postgres" else "?"] * count)
+
+
+def _mart_exists(cursor: Any, table: str) -> bool:
+    """Whether ``marts.<table>`` exists (a run whose build failed may not have made it)."""
+    cursor.execute(
+        "select count(*) from information_schema.tables "
+        f"where table_schema = 'marts' and table_name = {_placeholders(1)}",
+        [table],
+    )
+    return bool(cursor.fetchone()[0])
+
+
 def table_row_counts(schemas: tuple[str, ...] = SUMMARY_SCHEMAS) -> dict[str, int]:
     """``{"schema.table": rows}`` for each base table of ``schemas`` (not dlt's own tables)."""
-    placeholders = ", ".join(["%s" if warehouse_kind() == "postgres" else "?"] * len(schemas))
+    placeholders = _placeholders(len(schemas))
     with warehouse_cursor() as cursor:
         cursor.execute(
             "select table_schema, table_name from information_schema.tables "
@@ -49,15 +65,67 @@ def table_row_counts(schemas: tuple[str, ...] = SUMMARY_SCHEMAS) -> dict[str, in
     return counts
 
 
-def empty_mart_reasons() -> list[tuple[str, str, str]]:
-    """``(repository, check, reason)`` for each engineering check that found nothing, from
-    ``marts.fct_engineering_data_quality``: why a DORA figure or mart is empty."""
+def empty_mart_reasons(status: str = "empty") -> list[tuple[str, str, str]]:
+    """``(repository, check, reason)`` for each engineering check with ``status``, from
+    ``marts.fct_engineering_data_quality``: why a DORA figure or mart is empty (``empty``), or
+    what looks wrong in it (``warn``: changes authored after their deployment)."""
     with warehouse_cursor() as cursor:
+        if not _mart_exists(cursor, "fct_engineering_data_quality"):
+            return []
         cursor.execute(
             "select repository, check_name, reason from marts.fct_engineering_data_quality "
-            "where status = 'empty' order by repository, check_name"
+            f"where status = {_placeholders(1)} order by repository, check_name",
+            [status],
         )
         return [
             (str(repository), str(check), str(reason))
             for repository, check, reason in cursor.fetchall()
         ]
+
+
+@dataclass(frozen=True)
+class QuarantinedFile:
+    """An archive file with current rejected lines: how many, of how many, and the commonest
+    reasons (``(category, lines)``, most first)."""
+
+    path: str
+    rejected_lines: int
+    file_lines: int | None
+    top_reasons: list[tuple[str, int]]
+
+    def describe(self) -> str:
+        of = f" of {self.file_lines:,}" if self.file_lines else ""
+        reasons = ", ".join(f"{reason} ({lines:,})" for reason, lines in self.top_reasons)
+        return f"{self.path}: {self.rejected_lines:,}{of} lines rejected: {reasons}"
+
+
+def quarantined_files(top: int = 3) -> list[QuarantinedFile]:
+    """Archive files whose current version has quarantined lines (``marts.fct_rejected_rows``,
+    superseded lines left out), most rejected lines first."""
+    with warehouse_cursor() as cursor:
+        if not _mart_exists(cursor, "fct_rejected_rows"):
+            return []
+        cursor.execute(
+            "select source_file, rejection_category, count(*), max(file_line_count) "
+            "from marts.fct_rejected_rows where not is_superseded "
+            "group by source_file, rejection_category"
+        )
+        rows = cursor.fetchall()
+    files: dict[str, QuarantinedFile] = {}
+    for path, category, lines, file_lines in rows:
+        known = files.get(path) or QuarantinedFile(str(path), 0, None, [])
+        files[path] = QuarantinedFile(
+            known.path,
+            known.rejected_lines + int(lines),
+            int(file_lines) if file_lines is not None else known.file_lines,
+            [*known.top_reasons, (str(category), int(lines))],
+        )
+    return [
+        QuarantinedFile(
+            file.path,
+            file.rejected_lines,
+            file.file_lines,
+            sorted(file.top_reasons, key=lambda reason: (-reason[1], reason[0]))[:top],
+        )
+        for file in sorted(files.values(), key=lambda file: (-file.rejected_lines, file.path))
+    ]

@@ -110,6 +110,12 @@ def check_exchange_settings() -> None:
     _check_day_or_moment("start_date", _value("start_date", str, "2024-12-01"), moment=False)
     _check_day_or_moment("end_date", _value("end_date", str, "2025-03-03"), moment=True)
     _value("funding_rates", bool, "true")
+    fraction = _value("max_rejected_fraction", float, "0.001")
+    if fraction is not None and not 0 <= fraction <= 1:
+        raise SettingError(
+            f"{_variable('max_rejected_fraction')}={fraction}: set it to a share of a file's "
+            "lines between 0 (no rejected line allowed) and 1 (any), e.g. 0.001"
+        )
     connections = _value("max_connections", int, "4")
     if connections is not None and connections < 1:
         raise SettingError(f"{_variable('max_connections')}={connections}: set it to 1 or more")

@@ -19,7 +19,7 @@ halfway is simply repeated by the next run; merge keys make that repetition harm
 from __future__ import annotations
 
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -106,6 +106,7 @@ ARCHIVE_FILES_SCHEMA = pa.schema(
 REJECTED_ROWS_SCHEMA = pa.schema(
     [
         pa.field("source_file", pa.string(), nullable=False),
+        pa.field("checksum", pa.string()),
         pa.field("data_type", pa.string()),
         pa.field("line_number", pa.int64(), nullable=False),
         pa.field("raw_line", pa.string()),
@@ -115,19 +116,62 @@ REJECTED_ROWS_SCHEMA = pa.schema(
 )
 
 
+MAX_REJECTED_FRACTION = 0.001
+"""Default share of a file's lines that may be rejected before the run fails."""
+MAX_REJECTED_FRACTION_VARIABLE = "SOURCES__EXCHANGE__MAX_REJECTED_FRACTION"
+
+
 @dataclass
 class RejectedFiles:
-    """Archive files a run could not load, each with the reason; the other files still load."""
+    """What a run must fail on once everything else has loaded: archive files it could not load
+    (``errors``) and files with more rejected lines than allowed (``over_threshold``: their
+    good lines did load). Each entry is one line naming the file and the reason."""
 
     errors: list[str] = field(default_factory=list)
+    over_threshold: list[str] = field(default_factory=list)
 
     def raise_if_any(self) -> None:
+        parts = []
         if self.errors:
             details = "\n".join(f"  - {error}" for error in self.errors)
-            raise ArchiveError(
+            parts.append(
                 f"{len(self.errors)} archive file(s) rejected; every other file was loaded:\n"
                 f"{details}"
             )
+        if self.over_threshold:
+            details = "\n".join(f"  - {error}" for error in self.over_threshold)
+            parts.append(
+                f"{len(self.over_threshold)} archive file(s) with too many rejected lines "
+                f"(their other lines were loaded):\n{details}"
+            )
+        if parts:
+            raise ArchiveError("\n".join(parts))
+
+
+def rejection_category(reason: str) -> str:
+    """A rejection reason without the offending value: ``high is not a number: 'n/a'`` ->
+    ``high is not a number`` (the marts group reasons the same way)."""
+    return reason.split(": ", 1)[0]
+
+
+def over_threshold_message(outcome: FileOutcome, max_fraction: float) -> str | None:
+    """One line naming a loaded file whose rejected lines exceed ``max_fraction`` of its lines,
+    with how many and why; None when within."""
+    rejected = len(outcome.rejected_rows)
+    loaded = outcome.table.num_rows if outcome.table is not None else 0
+    lines = rejected + loaded
+    if not rejected or rejected <= max_fraction * lines:
+        return None
+    reasons = Counter(rejection_category(row.reason) for row in outcome.rejected_rows)
+    commonest = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))[:3]
+    top = ", ".join(f"{reason} ({count:,})" for reason, count in commonest)
+    more = f" and {len(reasons) - 3} more" if len(reasons) > 3 else ""
+    return (
+        f"{outcome.location}: {rejected:,} of {lines:,} lines rejected ({rejected / lines:.2%}), "
+        f"more than {MAX_REJECTED_FRACTION_VARIABLE}={max_fraction:g} allows: {top}{more}; "
+        f"the {loaded:,} other lines were loaded, the rejected ones are in "
+        "raw_exchange.rejected_rows"
+    )
 
 
 class RunStarted:
@@ -298,6 +342,7 @@ def rejected_rows_table(outcome: FileOutcome, rejected_at: datetime) -> pa.Table
     return pa.table(
         {
             "source_file": [outcome.file.path] * len(rows),
+            "checksum": [outcome.checksum] * len(rows),
             "data_type": [outcome.file.data_type] * len(rows),
             "line_number": [row.line_number for row in rows],
             "raw_line": [row.raw_line for row in rows],
@@ -321,6 +366,7 @@ def exchange_source(
     funding_rates: bool = True,
     ccxt_exchanges: Mapping[str, Any] | None = None,
     max_connections: int = 4,
+    max_rejected_fraction: float = MAX_REJECTED_FRACTION,
     rejected: RejectedFiles | None = None,
     feeds: Sequence[str] = FEEDS,
 ) -> list[DltResource]:
@@ -338,7 +384,11 @@ def exchange_source(
             "intervals": [...], "start_date": "...", "config": {...}}}``; intervals and start
             default to the ones above, ``config`` goes to the ccxt exchange's constructor.
         max_connections: parallel archive downloads.
-        rejected: collects rejected files; call ``raise_if_any()`` after the run to fail on them.
+        max_rejected_fraction: the share of a file's lines that may be rejected (quarantined in
+            ``rejected_rows``); a file with more still loads its good lines, and the run fails
+            at the end naming it.
+        rejected: collects rejected files and files over ``max_rejected_fraction``; call
+            ``raise_if_any()`` after the run to fail on them.
         feeds: which feeds this run reads, of ``archive``, ``rest`` and ``ccxt`` (default all):
             an hourly run of the REST tail needs no archive listing.
     """
@@ -372,6 +422,10 @@ def exchange_source(
             elif outcome.status == "loaded":
                 assert outcome.checksum is not None and outcome.table is not None
                 checksums[outcome.file.path] = outcome.checksum
+                too_many = over_threshold_message(outcome, max_rejected_fraction)
+                if too_many:
+                    log.error("%s", too_many)
+                    rejections.over_threshold.append(too_many)
                 if outcome.file.data_type != FUNDING_RATE:
                     _remember_last_candles(last_open, outcome.table)
             if outcome.status in ("loaded", "rejected"):
@@ -467,11 +521,12 @@ def exchange_source(
         data_from=exchange_feed,
         name="rejected_rows",
         write_disposition="merge",
-        primary_key=["source_file", "line_number"],
+        primary_key=["source_file", "checksum", "line_number"],
         columns=table_columns(REJECTED_ROWS_SCHEMA),
     )
     def rejected_rows(item: FeedItem) -> Iterator[Any]:
-        """Quarantined CSV lines: the file, line number, the line itself and why it failed."""
+        """Quarantined CSV lines: the file and its version (checksum), line number, the line
+        itself and why it failed. Every version's lines are kept for audit."""
         if isinstance(item, RunStarted):
             yield REJECTED_ROWS_SCHEMA.empty_table()
         if isinstance(item, FileOutcome) and item.rejected_rows:

@@ -51,6 +51,14 @@ from ingestion.exchange.layout import Month, monthly_klines
 from ingestion.exchange.mirror import write_mirror
 from ingestion.exchange.source import planned_files
 
+from archive_zips import (  # noqa: F401 (also imported from here by test_exchange_faults)
+    csv_lines,
+    sha256_of,
+    write_checksum,
+    write_zip_with_checksum,
+    zip_bytes,
+)
+
 # --- the archive mirror these tests load --------------------------------------------------------
 
 SYMBOLS = ("BTCUSDT", "SOLUSDT")
@@ -146,39 +154,10 @@ def archive_mirror(tmp_path_factory) -> Path:
 # --- helpers shared with test_exchange_faults.py ------------------------------------------------
 
 
-def csv_lines(path: Path) -> list[bytes]:
-    """The lines of the only member of a zip, read with nothing but ``zipfile``."""
-    with zipfile.ZipFile(path) as archive:
-        (member,) = archive.namelist()
-        return archive.read(member).splitlines()
-
-
 def data_lines(path: Path) -> list[bytes]:
     """The CSV lines of a zip without its header row (futures and funding files have one)."""
     lines = csv_lines(path)
     return lines[1:] if lines and lines[0] in (KLINE_HEADER, FUNDING_HEADER) else lines
-
-
-def zip_bytes(member: str, csv: bytes) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(member, csv)
-    return buffer.getvalue()
-
-
-def write_checksum(path: Path) -> None:
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    path.with_name(path.name + ".CHECKSUM").write_text(f"{digest}  {path.name}\n")
-
-
-def write_zip_with_checksum(path: Path, lines: list[bytes]) -> None:
-    """Replace an archive zip by one holding ``lines``, with a correct ``.CHECKSUM``."""
-    path.write_bytes(zip_bytes(path.stem + ".csv", b"\n".join(lines) + b"\n"))
-    write_checksum(path)
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def exchange_pipeline(workdir: Path) -> dlt.Pipeline:

@@ -321,21 +321,34 @@ def test_malformed_rows_are_quarantined_and_the_rest_of_the_file_loads(
         lines[number - 1] = line
     write_zip_with_checksum(path, lines)
     rejected = run_pipeline(tmp_path, str(mirror_copy), FAULT_SOURCE)
-    assert rejected.errors == []  # the file loads; its bad lines are quarantined
+    # The file loads, its bad lines are quarantined; 4 of 1,440 lines is more than the default
+    # 0.1 %, so the run is to fail at the end, with one line naming the file and the reasons.
+    assert rejected.errors == []
+    (too_many,) = rejected.over_threshold
+    location, _, message = too_many.partition(".zip: ")
+    assert location.endswith(JANUARY_1.removesuffix(".zip"))
+    assert message == (
+        "4 of 1,440 lines rejected (0.28%), more than "
+        "SOURCES__EXCHANGE__MAX_REJECTED_FRACTION=0.001 allows: close has more than 8 decimal "
+        "places (1), expected 12 fields, found 11 (1), high is not a number (1) and 1 more; "
+        "the 1,436 other lines were loaded, the rejected ones are in raw_exchange.rejected_rows"
+    )
+    with pytest.raises(ArchiveError, match=r"1 archive file\(s\) with too many rejected lines"):
+        rejected.raise_if_any()
 
     rows = query(
         tmp_path,
-        "select line_number, raw_line, reason, source_file, data_type, rejected_at "
+        "select line_number, raw_line, reason, source_file, data_type, rejected_at, checksum "
         "from raw_exchange.rejected_rows order by line_number",
     )
     assert [(number, raw.encode()) for number, raw, *_ in rows] == [
         (number, line) for number, (line, _) in malformed.items()
     ]
-    for (_, _, reason, source_file, data_type, rejected_at), (_, start) in zip(
+    for (_, _, reason, source_file, data_type, rejected_at, checksum), (_, start) in zip(
         rows, malformed.values(), strict=True
     ):
         assert reason.startswith(start)
-        assert (source_file, data_type) == (JANUARY_1, "klines")
+        assert (source_file, data_type, checksum) == (JANUARY_1, "klines", sha256_of(path))
         assert rejected_at is not None
 
     good_lines = [line for n, line in enumerate(lines, start=1) if n not in malformed]
@@ -351,6 +364,31 @@ def test_malformed_rows_are_quarantined_and_the_rest_of_the_file_loads(
         **expected_rows(fault_mirror),
         JANUARY_1: len(lines) - len(malformed),
     }
+
+
+@pytest.mark.parametrize(("fraction", "fails"), [(0.01, False), (0.002, False), (0.001, True)])
+def test_a_file_fails_the_run_only_beyond_the_rejected_fraction(
+    fault_mirror, mirror_copy, tmp_path, fraction, fails
+):
+    """Two bad lines of 1,440 (0.14 %): within 1 % and 0.2 %, beyond 0.1 %. The good lines load
+    either way."""
+    path = mirror_copy / JANUARY_2
+    lines = csv_lines(path)
+    lines[9] = _field(lines[9], 1, b"x")
+    lines[10] = _field(lines[10], 1, b"y")
+    write_zip_with_checksum(path, lines)
+
+    rejected = run_pipeline(
+        tmp_path, str(mirror_copy), {**FAULT_SOURCE, "max_rejected_fraction": fraction}
+    )
+
+    assert rejected.errors == []
+    assert len(rejected.over_threshold) == (1 if fails else 0)
+    if fails:
+        assert "2 of 1,440 lines rejected (0.14%)" in rejected.over_threshold[0]
+        assert "open is not a number (2)" in rejected.over_threshold[0]
+    assert rows_per_file(tmp_path)[JANUARY_2] == 1438
+    assert archive_file(tmp_path, JANUARY_2)["status"] == "loaded"
 
 
 def test_malformed_first_line_is_quarantined_not_taken_for_a_header():
@@ -464,7 +502,7 @@ def test_short_body_without_length_is_caught_by_the_checksum(fault_mirror, tmp_p
 RUN_IN_SUBPROCESS = """
 import json, sys
 from pathlib import Path
-sys.path.insert(0, sys.argv[1])
+sys.path[:0] = [sys.argv[1], str(Path(sys.argv[1]).parent)]
 from test_exchange_archive import run_pipeline
 run_pipeline(Path(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4]))
 """

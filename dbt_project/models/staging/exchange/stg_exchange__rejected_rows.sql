@@ -10,6 +10,7 @@ renamed as (
 
     select
         source_file,
+        "checksum" as file_checksum,
         data_type,
         line_number,
         raw_line,

@@ -41,6 +41,8 @@ from ingestion.warehouse import PROJECT_ROOT, config_value, data_dir, duckdb_pat
 ARCHIVE_BASE_URL = "SOURCES__EXCHANGE__ARCHIVE_BASE_URL"
 DEMO_CCXT_START_DATE = "2025-03-01"
 """The demo's ccxt feed covers the last few days (ccxt pages 1,000 candles per request)."""
+DEMO_CCXT_SYMBOL = "BTCUSDT"
+"""The symbol the demo's ccxt feed reads (as ``BTC/USDT``), when the configured symbols have it."""
 DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
 
 
@@ -114,14 +116,19 @@ def exchange_endpoints() -> Iterator[dict[str, Any]]:
             "end_date": _configured("end_date", DEMO_NOW),
         }
         if config_value("sources.exchange.ccxt_exchanges", dict) is None:
-            # ccxt's Binance US client, pointed at the local exchange (same API format).
-            endpoints["ccxt_exchanges"] = {
-                "binanceus": {
-                    "symbols": ["BTC/USDT"],
-                    "start_date": DEMO_CCXT_START_DATE,
-                    "config": exchange.ccxt_config(),
+            # ccxt's Binance US client, pointed at the local exchange (same API format), for
+            # the demo's BTCUSDT when the configured symbols have it.
+            endpoints["ccxt_exchanges"] = (
+                {
+                    "binanceus": {
+                        "symbols": ["BTC/USDT"],
+                        "start_date": DEMO_CCXT_START_DATE,
+                        "config": exchange.ccxt_config(),
+                    }
                 }
-            }
+                if DEMO_CCXT_SYMBOL in symbols
+                else {}
+            )
         yield endpoints
 
 
@@ -131,17 +138,27 @@ def demo_world() -> DemoWorld:
 
 
 def uses_demo_repositories() -> bool:
-    """True when no repositories are configured: the demo reads this checkout and ``webshop``."""
-    return config_value("sources.git.repositories", list) is None and not config_value(
-        "sources.git.repository_roots", list
+    """True when neither repositories nor repository roots are set (an empty list is set: it
+    switches that setting off): the demo reads this checkout and ``webshop``."""
+    return (
+        config_value("sources.git.repositories", list) is None
+        and config_value("sources.git.repository_roots", list) is None
+    )
+
+
+def git_switched_off() -> bool:
+    """True when repositories or roots are set and both are empty: no repository is read."""
+    return not uses_demo_repositories() and not (
+        config_value("sources.git.repositories", list)
+        or config_value("sources.git.repository_roots", list)
     )
 
 
 def git_repositories() -> dict[str, Any]:
-    """Arguments for ``git_source``: nothing when repositories are configured (dlt resolves
-    them), else this checkout and the demo repository."""
+    """Arguments for ``git_source``: the configured repositories (none when only roots are
+    set; dlt resolves the roots), else this checkout and the demo repository."""
     if not uses_demo_repositories():
-        return {}
+        return {"repositories": config_value("sources.git.repositories", list) or []}
     return {
         "repositories": [
             f"tributary={PROJECT_ROOT}",
@@ -150,18 +167,30 @@ def git_repositories() -> dict[str, Any]:
     }
 
 
+def switched_off(key: str) -> bool:
+    """True when the list setting ``key`` is set to an empty list: that source or feature is
+    off (only an unset setting falls back to the demo's default)."""
+    return config_value(key, list) == []
+
+
 def uses_local_github() -> bool:
-    """True when no GitHub endpoint is configured: the demo's local GitHub stands in."""
-    return not config_value("sources.github.base_url", str)
+    """True when no GitHub endpoint is configured and GitHub is not switched off (an empty
+    repository list): the demo's local GitHub stands in."""
+    return not config_value("sources.github.base_url", str) and not switched_off(
+        "sources.github.repositories"
+    )
 
 
 @contextmanager
 def github_endpoints() -> Iterator[dict[str, Any]]:
-    """Arguments for ``github_source``: nothing when an endpoint is configured, or a local GitHub
-    serving the demo repository's world for the duration of the block."""
+    """Arguments for ``github_source``: nothing when an endpoint is configured or GitHub is
+    switched off (dlt resolves the settings), or a local GitHub serving the demo repository's
+    world for the duration of the block (for the configured repositories, by default the
+    demo's)."""
     if not uses_local_github():
         yield {}
         return
     world = demo_world()
+    repositories = config_value("sources.github.repositories", list)
     with LocalGitHub(world.world_path) as github:
-        yield {"base_url": github.url, "repositories": [world.full_name]}
+        yield {"base_url": github.url, "repositories": repositories or [world.full_name]}

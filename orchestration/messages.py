@@ -38,6 +38,7 @@ from ingestion.warehouse import (
     warehouse_kind,
 )
 from orchestration.environment import (
+    switched_off,
     uses_demo_repositories,
     uses_local_exchange,
     uses_local_github,
@@ -183,7 +184,7 @@ def check_endpoints() -> None:
                     f"the {market} REST API",
                     ", or set it to '' to load that market from the archive only",
                 )
-    if not uses_local_github():
+    if not uses_local_github() and not switched_off("sources.github.repositories"):
         check_reachable(
             config_value("sources.github.base_url", str),
             "SOURCES__GITHUB__BASE_URL",

@@ -28,7 +28,9 @@ from orchestration.build import BUILD_WAREHOUSE_JOB, build_definitions
 from orchestration.dbt_assets import DBT_PROJECT_DIR
 from orchestration.environment import (
     apply_local_defaults,
+    git_switched_off,
     prepare_dagster_home,
+    switched_off,
     uses_demo_repositories,
     uses_local_exchange,
     uses_local_github,
@@ -81,8 +83,14 @@ def print_locations() -> None:
 def starting_line() -> str:
     """One line saying what the run builds, from what, and into which warehouse."""
     exchange = "local demo exchange" if uses_local_exchange() else "configured exchange"
+    if switched_off("sources.exchange.symbols"):
+        exchange = "no exchange symbols (switched off)"
     git = "this checkout + demo repository" if uses_demo_repositories() else "your repositories"
+    if git_switched_off():
+        git = "no git repositories (switched off)"
     github = "local demo GitHub" if uses_local_github() else "your GitHub"
+    if switched_off("sources.github.repositories"):
+        github = "no GitHub (switched off)"
     return (
         f"starting: load {exchange}, {git}, {github}; then dbt build; into "
         f"{warehouse_location()} (Dagster instance {os.environ['DAGSTER_HOME']})"

@@ -32,10 +32,9 @@ def _variable(name: str) -> str:
 
 
 def _check_choices(name: str, values: Any, choices: tuple[str, ...], example: str) -> None:
-    if values is None:
-        return
+    """Unset or an empty list (which switches the feature off) pass; unknown values fail."""
     if not values:
-        raise SettingError(f"{_variable(name)} is empty: set it like {example}")
+        return
     unknown = [value for value in values if value not in choices]
     if unknown:
         raise SettingError(
@@ -102,9 +101,9 @@ def check_exchange_settings() -> None:
     symbols = _value("symbols", list, '\'["BTCUSDT","ETHUSDT"]\'')
     if symbols is not None:
         odd = [symbol for symbol in symbols if not SYMBOL.match(str(symbol))]
-        if not symbols or odd:
+        if odd:
             raise SettingError(
-                f"{_variable('symbols')}: {', '.join(map(repr, odd)) or 'empty'}; set exchange "
+                f"{_variable('symbols')}: {', '.join(map(repr, odd))}; set exchange "
                 'symbols in upper case without separators, e.g. \'["BTCUSDT","ETHUSDT"]\''
             )
     _check_day_or_moment("start_date", _value("start_date", str, "2024-12-01"), moment=False)

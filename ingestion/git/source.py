@@ -9,15 +9,32 @@ import dlt
 import pyarrow as pa
 from dlt.sources import DltResource
 
-from ingestion.git.log_reader import DEFAULT_BOT_PATTERNS, bot_regex
+from ingestion.git.log_reader import (
+    COMMIT_FILES_SCHEMA,
+    COMMITS_SCHEMA,
+    DEFAULT_BOT_PATTERNS,
+    bot_regex,
+)
+from ingestion.git.mainline import DEFAULT_BRANCH_COMMITS_SCHEMA
 from ingestion.git.repositories import configured_repositories, parse_repository
 from ingestion.git.repository_reader import ReadSettings, TableRows, read_repository
+from ingestion.git.snapshot_tables import BRANCHES_SCHEMA, REPOSITORIES_SCHEMA, TAGS_SCHEMA
 
 __all__ = ["git_source", "parse_repository"]
 
 HARD_DELETE = {"deleted": {"data_type": "bool", "hard_delete": True}}
 """Rows flagged ``deleted`` remove the destination row with their key and are not kept."""
 COMMIT_KEY = ["repository", "commit_sha"]
+TABLE_SCHEMAS = {
+    "repositories": REPOSITORIES_SCHEMA,
+    "commits": COMMITS_SCHEMA,
+    "commit_files": COMMIT_FILES_SCHEMA,
+    "tags": TAGS_SCHEMA,
+    "branches": BRANCHES_SCHEMA,
+    "default_branch_commits": DEFAULT_BRANCH_COMMITS_SCHEMA,
+}
+"""Every ``raw_git`` table and its columns: each run starts with an empty batch of each, so the
+tables exist (and dbt builds) even when no repository is configured."""
 
 
 def _table_resource(history: DltResource, table: str, **hints: object) -> DltResource:
@@ -60,6 +77,8 @@ def git_source(
 
     @dlt.resource(name="git_history", selected=False)
     def git_history() -> Iterator[TableRows]:
+        for table, schema in TABLE_SCHEMAS.items():
+            yield TableRows(table, schema.empty_table())
         state = dlt.current.source_state().setdefault("repositories", {})
         for repository in configured_repositories(entries, list(repository_roots)):
             state[repository.name] = yield from read_repository(

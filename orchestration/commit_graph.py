@@ -30,7 +30,7 @@ def build_commit_graph_asset() -> AssetsDefinition:
         group_name=DATASET,
         deps=[AssetKey(list(DEPLOYMENTS_RELATION)), AssetKey(list(COMMITS_RELATION))],
         pool=WAREHOUSE_POOL,
-        kinds={"python", warehouse_kind()},
+        kinds={"python", "dlt", warehouse_kind()},
         description="The commits each deployment newly shipped: `git rev-list <deployed commit> "
         "--not <every earlier deployment's commit>`, for every deployment in one walk of the "
         "commit graph (each commit visited once), replacing the previous result.",

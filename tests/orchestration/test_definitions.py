@@ -45,6 +45,8 @@ def test_every_dbt_source_is_loaded_by_a_dlt_asset(asset_graph):
             "pull_requests", "pull_request_reviews", "pull_request_commits", "issues",
             "releases", "deployments", "deployment_statuses", "workflow_runs",
         ],
+        # Loaded by dlt too: what each deployment shipped, from the commit-graph walk.
+        "commit_graph": ["deployment_commits"],
     }  # fmt: skip
     assert dlt_keys == {
         AssetKey([dataset, table]) for dataset, tables in raw_tables.items() for table in tables
@@ -95,11 +97,30 @@ def test_marts_descend_from_their_raw_tables(asset_graph):
     )
 
 
+def test_the_commit_graph_walk_runs_between_the_deployments_and_what_they_shipped(asset_graph):
+    """dbt decides the deployments, the walk reads them and the commits, dbt reads its result;
+    a job with both dbt parts runs them as two steps with the walk in between."""
+    defs, graph = asset_graph
+    walk = AssetKey(["commit_graph", "deployment_commits"])
+    assert graph.get(walk).parent_keys == {
+        AssetKey(["intermediate", "int_engineering__deployments"]),
+        AssetKey(["raw_git", "commits"]),
+    }
+    assert walk in _ancestors(
+        graph, AssetKey(["intermediate", "int_engineering__deployment_commits"])
+    )
+    assert walk in _ancestors(graph, AssetKey(["marts", "fct_dora_weekly"]))
+    assert walk not in _ancestors(graph, AssetKey(["marts", "fct_market_daily"]))
+    steps = [node.name for node in defs.resolve_job_def(BUILD_WAREHOUSE_JOB).graph.node_defs]
+    assert {"dbt_models", "commit_graph__deployment_commits", "dbt_models_after_walk"} <= set(steps)
+
+
 def test_dbt_tests_are_asset_checks_and_writers_share_one_pool(asset_graph):
     defs, graph = asset_graph
     check_keys = graph.asset_check_keys
     assert any(check.asset_key == AssetKey(["marts", "fct_market_daily"]) for check in check_keys)
-    assert [assets_def.node_def.pools for assets_def in defs.assets] == [{"warehouse"}] * 5
+    # Three loads, dbt in two parts, the commit-graph walk, the BI copy.
+    assert [assets_def.node_def.pools for assets_def in defs.assets] == [{"warehouse"}] * 7
     job = defs.resolve_job_def(BUILD_WAREHOUSE_JOB)
     assert job.executor_def.name == "in_process"
 

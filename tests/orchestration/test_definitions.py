@@ -119,6 +119,12 @@ def test_dbt_tests_are_asset_checks_and_writers_share_one_pool(asset_graph):
     defs, graph = asset_graph
     check_keys = graph.asset_check_keys
     assert any(check.asset_key == AssetKey(["marts", "fct_market_daily"]) for check in check_keys)
+    # Current rejected archive lines warn, as a check on the mart that lists them.
+    assert any(
+        check.asset_key == AssetKey(["marts", "fct_rejected_rows"])
+        and check.name.startswith("no_rows_matching")
+        for check in check_keys
+    )
     # Three loads, dbt in two parts, the commit-graph walk, the BI copy.
     assert [assets_def.node_def.pools for assets_def in defs.assets] == [{"warehouse"}] * 7
     job = defs.resolve_job_def(BUILD_WAREHOUSE_JOB)

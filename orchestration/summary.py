@@ -111,21 +111,19 @@ def quarantined_files(top: int = 3) -> list[QuarantinedFile]:
             "group by source_file, rejection_category"
         )
         rows = cursor.fetchall()
-    files: dict[str, QuarantinedFile] = {}
-    for path, category, lines, file_lines in rows:
-        known = files.get(path) or QuarantinedFile(str(path), 0, None, [])
-        files[path] = QuarantinedFile(
-            known.path,
-            known.rejected_lines + int(lines),
-            int(file_lines) if file_lines is not None else known.file_lines,
-            [*known.top_reasons, (str(category), int(lines))],
-        )
-    return [
+    reasons: dict[str, list[tuple[str, int]]] = {}
+    file_lines: dict[str, int] = {}
+    for path, category, lines, line_count in rows:
+        reasons.setdefault(str(path), []).append((str(category), int(lines)))
+        if line_count is not None:
+            file_lines[str(path)] = int(line_count)
+    files = [
         QuarantinedFile(
-            file.path,
-            file.rejected_lines,
-            file.file_lines,
-            sorted(file.top_reasons, key=lambda reason: (-reason[1], reason[0]))[:top],
+            path,
+            sum(lines for _, lines in by_reason),
+            file_lines.get(path),
+            sorted(by_reason, key=lambda reason: (-reason[1], reason[0]))[:top],
         )
-        for file in sorted(files.values(), key=lambda file: (-file.rejected_lines, file.path))
+        for path, by_reason in reasons.items()
     ]
+    return sorted(files, key=lambda file: (-file.rejected_lines, file.path))

@@ -7,6 +7,9 @@ deleted per file; merge commits against their first parent), ``tags`` and ``bran
 brought each commit in, and its depth). The history is read by parallel ``git log --numstat``
 processes into Arrow; runs are incremental and follow force-pushes.
 
+:mod:`ingestion.git.shipped_commits` walks the loaded commit graph once per run to say which
+commits each deployment shipped (``commit_graph.deployment_commits``).
+
 Repositories are listed as paths or ``name=path`` (``SOURCES__GIT__REPOSITORIES``, a JSON list)
 and found under ``SOURCES__GIT__REPOSITORY_ROOTS``; the default is the current folder. Run it on
 its own with ``python -m ingestion.git``.

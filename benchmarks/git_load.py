@@ -1,5 +1,7 @@
 """Git benchmark: a generated 50,000-commit repository into DuckDB with Tributary's git source,
-against one raw ``git log --numstat`` process over the same history and against PyDriller.
+against one raw ``git log --numstat`` process over the same history and against PyDriller; then
+the commit-graph walk (what each deployment shipped) over the loaded history, against git
+listing the same graph (``git rev-list --parents``).
 
 ``python -m benchmarks.git_load``. The repository is generated once with ``git fast-import``
 (:mod:`benchmarks.history_generator`) under ``$TRIBUTARY_BENCH_DIR/git`` (default
@@ -104,6 +106,58 @@ def phase_load(database: str, workers: int | None) -> None:
     )
 
 
+WALK_EVERY = 25
+"""The walk's deployments: every 25th commit of the first-parent chain, and every release tag."""
+
+
+def phase_rev_list() -> None:
+    """``git rev-list --parents`` over every ref: git listing the graph the walk walks."""
+    command = ["git", "-C", str(repository_dir()), "rev-list", "--parents", *REFS]
+    with Stopwatch() as watch:
+        subprocess.run(command, stdout=subprocess.DEVNULL, check=True)
+    report(watch.seconds, cpu_seconds=cpu_seconds())
+
+
+def phase_walk(database: str) -> None:
+    """The commit-graph walk over the loaded commits (read from DuckDB, timed apart) with a
+    deployment every ``WALK_EVERY`` first-parent commits and at every release tag."""
+    from datetime import UTC, datetime, timedelta
+
+    import duckdb
+
+    from ingestion.git.shipped_commits import Deployment, shipped_commits
+
+    def git(*args: str) -> list[str]:
+        return subprocess.run(
+            ["git", "-C", str(repository_dir()), *args], capture_output=True, text=True, check=True
+        ).stdout.split()
+
+    chain = git("rev-list", "--first-parent", "--reverse", "HEAD")[WALK_EVERY - 1 :: WALK_EVERY]
+    tags = git("for-each-ref", "--format=%(objectname)^{commit}", "refs/tags")
+    heads = [*chain, *git("rev-parse", *tags)]
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    deployments = [
+        Deployment("history", f"d{index}", sha, start + timedelta(minutes=index))
+        for index, sha in enumerate(heads)
+    ]
+    with Stopwatch() as read, duckdb.connect(database, read_only=True) as connection:
+        commits = connection.execute(
+            "select repository, commit_sha, parent_shas from raw_git.commits"
+        ).fetchall()
+    with Stopwatch() as watch:
+        shipped = shipped_commits(commits, deployments)
+    reachable = len(git("rev-list", *heads))
+    report(
+        watch.seconds,
+        read_seconds=read.seconds,
+        commits=len(commits),
+        deployments=len(deployments),
+        shipped=shipped.num_rows,
+        reachable=reachable,
+        cpu_seconds=python_cpu_seconds(),
+    )
+
+
 def phase_pydriller() -> None:
     """PyDriller over an even sample of the commits, reading what our source reads."""
     from pydriller import Repository
@@ -130,7 +184,8 @@ def phase_pydriller() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("phase", nargs="?", choices=["git-log", "git-log-fp", "load", "pydriller"])
+    phases = ["git-log", "git-log-fp", "load", "rev-list", "walk", "pydriller"]
+    parser.add_argument("phase", nargs="?", choices=phases)
     parser.add_argument("--database")
     parser.add_argument("--workers", type=int)
     args = parser.parse_args()
@@ -140,6 +195,10 @@ def main() -> None:
         return phase_git_log("--diff-merges=first-parent")
     if args.phase == "load":
         return phase_load(args.database, args.workers)
+    if args.phase == "rev-list":
+        return phase_rev_list()
+    if args.phase == "walk":
+        return phase_walk(args.database)
     if args.phase == "pydriller":
         return phase_pydriller()
 
@@ -157,6 +216,8 @@ def main() -> None:
     git_log = run_phase(MODULE, "git-log")
     first_parent = run_phase(MODULE, "git-log-fp")
     ours = run_phase(MODULE, "load", "--database", str(work / "tributary.duckdb"))
+    rev_list = run_phase(MODULE, "rev-list")
+    walk = run_phase(MODULE, "walk", "--database", str(work / "tributary.duckdb"))
     pydriller = run_phase(MODULE, "pydriller")
     assert git_log.result["commits"] == ours.result["commits"] == total, (git_log, ours)
     pydriller_seconds = pydriller.seconds * total / pydriller.result["commits"]
@@ -189,6 +250,19 @@ def main() -> None:
         "  (wall times need idle cores: ours runs several git processes at once; "
         f"CPU ratio ours / git log {cpu_ratio:.2f}x)"
     )
+    assert walk.result["shipped"] == walk.result["reachable"], walk.result
+    print(
+        f"\nWhat each deployment shipped: {walk.result['deployments']:,} deployments over "
+        f"{walk.result['commits']:,} commits, {walk.result['shipped']:,} commits shipped (each "
+        "once: as many as git reaches from the deployments)"
+    )
+    print(f"  git rev-list --parents (the graph) {rev_list.seconds:8.2f} s")
+    print(
+        f"  the walk                           {walk.seconds:8.2f} s  "
+        f"{walk.peak_rss_mb:6.0f} MB  (+ {walk.result['read_seconds']:.2f} s reading the "
+        "commits from DuckDB)"
+    )
+    print(f"  ratio walk / git rev-list: {walk.seconds / rev_list.seconds:.2f}x")
 
 
 if __name__ == "__main__":

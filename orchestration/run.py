@@ -11,6 +11,7 @@ Dagster instance (``data/dagster``), so ``make ui`` shows it afterwards.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 
@@ -40,6 +41,18 @@ from orchestration.summary import empty_mart_reasons, quarantined_files, table_r
 
 USER_ERROR_EXIT = 2
 """Exit status of a run stopped by something the user can fix (1: the build itself failed)."""
+
+
+def honour_interrupts() -> None:
+    """Let SIGINT and SIGTERM stop this process, even when it was started in the background.
+
+    A non-interactive shell starts background commands with SIGINT ignored. Dagster, around each
+    run, points SIGTERM at whatever handles SIGINT, so such a process would ignore SIGTERM too,
+    and so would every process it starts afterwards (an ignored signal is inherited). Python's
+    own SIGINT handler (KeyboardInterrupt) keeps both working.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def warehouse_location() -> str:
@@ -157,6 +170,7 @@ def print_summary(seconds: float) -> None:
 
 def main() -> int:
     started = time.monotonic()
+    honour_interrupts()
     try:
         apply_local_defaults()
         check_before_run()

@@ -61,6 +61,15 @@ def isolate_environment(monkeypatch: pytest.MonkeyPatch, data_dir: Path, warehou
         monkeypatch.setenv(key, value)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def interruptible() -> None:
+    """A suite started in the background (SIGINT ignored) would, after its first Dagster run,
+    ignore SIGTERM too and pass that on to every server a test starts and stops."""
+    from orchestration.run import honour_interrupts
+
+    honour_interrupts()
+
+
 @pytest.fixture
 def tributary_env(monkeypatch, tmp_path):
     """A DuckDB Tributary environment under a temporary data folder."""

@@ -117,9 +117,9 @@ WALK_DOWNSTREAM = "stg_commit_graph__deployment_commits+"
 
 
 def build_dbt_assets(project: DbtProject) -> list[AssetsDefinition]:
-    """The dbt project as two multi-assets: every model the commit-graph walk does not read
-    from, and the models downstream of the walk. A job that holds both runs ``dbt build`` for
-    the first, then the walk, then ``dbt build`` for the second."""
+    """The dbt project as two multi-assets: the models that do not read what the commit-graph
+    walk wrote (among them the deployments the walk reads), and those that do. A job that holds
+    both runs ``dbt build`` for the first, then the walk, then ``dbt build`` for the second."""
 
     def models(name: str, select: str, exclude: str | None) -> AssetsDefinition:
         @dbt_assets(

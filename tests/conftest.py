@@ -88,15 +88,12 @@ def commit_count(repository: Path = PROJECT_ROOT) -> int:
     return int(output.stdout)
 
 
-WALK_DOWNSTREAM = "stg_commit_graph__deployment_commits+"
-"""The dbt models that read what the commit-graph walk wrote."""
-
-
 def build_with_walk(target: str, *selectors: str) -> None:
     """``dbt build`` of ``selectors`` as Dagster runs it: the models upstream of the
     commit-graph walk, the walk, then the models downstream of it."""
     from ingestion.git.shipped_commits import DATASET, load_deployment_commits
     from ingestion.warehouse import dlt_pipeline
+    from orchestration.dbt_assets import WALK_DOWNSTREAM
 
     options = ("--exclude-resource-type", "unit_test")
     run_dbt(target, "build", "--select", *selectors, "--exclude", WALK_DOWNSTREAM, *options)

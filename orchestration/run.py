@@ -37,7 +37,7 @@ from orchestration.environment import (
     uses_local_github,
 )
 from orchestration.messages import check_before_run, guidance, guidance_for_text
-from orchestration.summary import empty_mart_reasons, quarantined_files, table_row_counts
+from orchestration.summary import data_quality_findings, quarantined_files, table_row_counts
 
 USER_ERROR_EXIT = 2
 """Exit status of a run stopped by something the user can fix (1: the build itself failed)."""
@@ -147,16 +147,12 @@ def print_summary(seconds: float) -> None:
     print(f"\nTributary warehouse built on {warehouse_kind()} in {seconds:.0f} s")
     for table, rows in counts.items():
         print(f"  {table:<{width}}  {rows:>12,} rows")
-    reasons = empty_mart_reasons()
-    if reasons:
-        print("  empty:  (marts.fct_engineering_data_quality says why)")
-        for repository, check, reason in reasons:
-            print(f"          {repository} {check}: {reason}")
-    suspect = empty_mart_reasons("warn")
-    if suspect:
-        print("  suspect:  (marts.fct_engineering_data_quality)")
-        for repository, check, reason in suspect:
-            print(f"          {repository} {check}: {reason}")
+    for status, heading in (("empty", "empty:  "), ("warn", "suspect:")):
+        findings = data_quality_findings(status)
+        if findings:
+            print(f"  {heading}  (marts.fct_engineering_data_quality says why)")
+            for repository, check, reason in findings:
+                print(f"          {repository} {check}: {reason}")
     quarantined = quarantined_files()
     if quarantined:
         print(

@@ -65,7 +65,7 @@ def table_row_counts(schemas: tuple[str, ...] = SUMMARY_SCHEMAS) -> dict[str, in
     return counts
 
 
-def empty_mart_reasons(status: str = "empty") -> list[tuple[str, str, str]]:
+def data_quality_findings(status: str) -> list[tuple[str, str, str]]:
     """``(repository, check, reason)`` for each engineering check with ``status``, from
     ``marts.fct_engineering_data_quality``: why a DORA figure or mart is empty (``empty``), or
     what looks wrong in it (``warn``: changes authored after their deployment)."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from .conftest import Service, free_port
 from conftest import isolate_environment
@@ -134,13 +135,26 @@ def open_ui(page, service: Service) -> None:
 
 
 def open_asset_from_catalog(page, key: str) -> None:
-    """Catalog, search the asset's name, open its page (as a user would)."""
+    """Catalog, search the asset's name, open its page (as a user would).
+
+    The community dialog can pop up while the name is typed and take the keystrokes; then
+    the search is typed again (the catalog lists too many assets to show this one unsearched).
+    """
     page.get_by_role("link", name=re.compile(r"Catalog$")).click()
-    page.locator(".CodeMirror").first.click()
-    page.keyboard.type(key.rsplit("/", 1)[-1])
-    page.keyboard.press("Enter")
-    page.mouse.click(900, 20)  # close the search suggestions
-    page.locator(f'a[href="/assets/{key}"]').first.click()
+    link = page.locator(f'a[href="/assets/{key}"]').first
+    for _ in range(3):
+        page.locator(".CodeMirror").first.click()
+        page.keyboard.press("Control+A")
+        page.keyboard.press("Backspace")
+        page.keyboard.type(key.rsplit("/", 1)[-1])
+        page.keyboard.press("Enter")
+        page.mouse.click(900, 20)  # close the search suggestions
+        try:
+            link.wait_for(timeout=10_000)
+            break
+        except PlaywrightTimeoutError:
+            continue
+    link.click()
     page.wait_for_url(re.compile(f"/assets/{re.escape(key)}"))
 
 

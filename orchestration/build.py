@@ -23,6 +23,7 @@ from orchestration.dlt_assets import (
 from orchestration.environment import apply_local_defaults
 from orchestration.jobs import BUILD_WAREHOUSE_JOB, warehouse_jobs
 from orchestration.schedules import warehouse_schedules
+from orchestration.stale_runs import stale_run_sensor
 
 __all__ = ["BUILD_WAREHOUSE_JOB", "build_definitions"]
 
@@ -49,7 +50,7 @@ def build_definitions() -> Definitions:
         asset_checks=freshness,
         jobs=jobs,
         schedules=warehouse_schedules(jobs),
-        sensors=[freshness_sensor(freshness)],
+        sensors=[freshness_sensor(freshness), stale_run_sensor()],
         resources={"dlt": DagsterDltResource(), "dbt": dbt_resource(project)},
         # Every run (a job, or assets materialized from the UI) runs its steps one after another
         # in the run's own process: no re-import of the project per step, never two writers.

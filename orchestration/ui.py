@@ -8,9 +8,12 @@ This is ``make ui``; ``DAGSTER_PORT`` picks the port (default 3000).
 import os
 import sys
 
+from dagster import DagsterInstance
+
 from ingestion.warehouse import ensure_local_postgres
 from orchestration.environment import apply_local_defaults, prepare_dagster_home
 from orchestration.messages import check_sources, guidance
+from orchestration.stale_runs import release_stale_runs
 
 
 def main() -> None:
@@ -24,6 +27,9 @@ def main() -> None:
             raise
         sys.exit(f"make ui stopped: {advice}")
     home = prepare_dagster_home()
+    with DagsterInstance.get() as instance:
+        for line in release_stale_runs(instance):
+            print(f"recovered: {line}; marked failed, its pool slot freed")
     # Start a local Postgres here (when configured so), so the UI's code server reuses it.
     ensure_local_postgres()
     port = os.environ.get("DAGSTER_PORT", "3000")

@@ -1,0 +1,149 @@
+"""A run whose process is gone never jams the next one, and a run that waits says so.
+
+A real run takes the ``warehouse`` pool's slot in the test's Dagster instance
+(``pool_holder.py``, run the way ``make run`` runs its job) and is killed with SIGKILL: Dagster
+keeps it "Started", holding the slot. The checks ``make run`` makes before it starts, and the
+sensor of ``make ui``'s daemon, mark it failed and free the slot. A run launched from the UI
+names its worker only in an engine event; that form is released too. While a live run holds the
+slot, ``make run`` says it waits, and Ctrl+C or SIGTERM stops it.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from dagster import (
+    DagsterInstance,
+    DagsterRunStatus,
+    Definitions,
+    asset,
+    build_sensor_context,
+    define_asset_job,
+)
+from dagster._core.events import EngineEventData
+
+from orchestration.dlt_assets import WAREHOUSE_POOL
+from orchestration.environment import apply_local_defaults, prepare_dagster_home
+from orchestration.stale_runs import release_stale_runs, stale_run_sensor
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+HOLDER = Path(__file__).with_name("pool_holder.py")
+
+
+@pytest.fixture
+def instance(tributary_env):
+    apply_local_defaults()
+    prepare_dagster_home()
+    with DagsterInstance.get() as instance:
+        yield instance
+
+
+def start_holder() -> subprocess.Popen[str]:
+    """``pool_holder.py`` in its own process group, once it holds the slot."""
+    holder = subprocess.Popen(
+        [sys.executable, str(HOLDER)],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    assert holder.stdout is not None
+    for line in holder.stdout:
+        if line.strip() == "holding":
+            return holder
+    raise AssertionError(f"the holder ended before it held the slot (status {holder.wait()})")
+
+
+def held_slots(instance: DagsterInstance) -> int:
+    return instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL).active_slot_count
+
+
+def only_run(instance: DagsterInstance):
+    [run] = instance.get_runs()
+    return instance.get_run_by_id(run.run_id)
+
+
+def test_killed_run_is_marked_failed_and_frees_the_slot(instance):
+    holder = start_holder()
+    os.killpg(holder.pid, signal.SIGKILL)
+    holder.wait()
+    assert only_run(instance).status == DagsterRunStatus.STARTED  # what a kill leaves
+    assert held_slots(instance) == 1
+
+    [line] = release_stale_runs(instance)
+
+    assert f"its process {holder.pid} is gone" in line
+    assert only_run(instance).status == DagsterRunStatus.FAILURE
+    assert held_slots(instance) == 0
+    assert release_stale_runs(instance) == []  # nothing left to release
+
+
+def test_live_run_is_left_alone(instance):
+    holder = start_holder()
+    try:
+        assert release_stale_runs(instance) == []
+        assert only_run(instance).status == DagsterRunStatus.STARTED
+        assert held_slots(instance) == 1
+    finally:
+        os.killpg(holder.pid, signal.SIGKILL)
+        holder.wait()
+
+
+@asset
+def launched_from_the_ui() -> None:
+    """Stands in for any asset of a run the UI launched."""
+
+
+def test_daemon_sensor_releases_a_ui_run_whose_worker_died(instance):
+    """A run launched from the UI names its worker in Dagster's "Started process for run (pid:
+    …)" event; the worker here is a process that has exited."""
+    worker = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                            capture_output=True, text=True, check=True)  # fmt: skip
+    pid = int(worker.stdout)
+    job = Definitions(
+        assets=[launched_from_the_ui], jobs=[define_asset_job("ui_job", "*")]
+    ).resolve_job_def("ui_job")
+    run = instance.create_run_for_job(job, status=DagsterRunStatus.STARTED)
+    instance.report_engine_event(
+        f"Started process for run (pid: {pid}).", run, EngineEventData.in_process(pid)
+    )
+
+    stale_run_sensor()(build_sensor_context(instance=instance))
+
+    assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.FAILURE
+
+
+def test_make_run_says_it_waits_and_sigterm_stops_it(instance):
+    holder = start_holder()
+    try:
+        waiting = subprocess.Popen(
+            [sys.executable, "-m", "orchestration.run"],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        assert waiting.stdout is not None
+        threading.Timer(90, waiting.kill).start()  # a run that never says it waits fails here
+        lines = []
+        for line in waiting.stdout:
+            lines.append(line)
+            if line.startswith("waiting:"):
+                break
+        assert lines[-1].startswith("waiting: run "), "".join(lines)
+        assert f"of hold_the_warehouse, process {holder.pid} writes the warehouse now" in lines[-1]
+        started = time.monotonic()
+        waiting.send_signal(signal.SIGTERM)
+        output, _ = waiting.communicate(timeout=30)
+        assert waiting.returncode == 130, output
+        assert "Stopped." in output
+        assert time.monotonic() - started < 30
+    finally:
+        os.killpg(holder.pid, signal.SIGKILL)
+        holder.wait()

@@ -14,8 +14,10 @@ import os
 import signal
 import sys
 import time
+from dataclasses import dataclass
+from functools import partial
 
-from dagster import DagsterEventType, DagsterInstance, ExecuteInProcessResult
+from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
 
 from ingestion.warehouse import (
     PostgresSettings,
@@ -36,11 +38,20 @@ from orchestration.environment import (
     uses_local_exchange,
     uses_local_github,
 )
-from orchestration.messages import check_before_run, guidance, guidance_for_text
+from orchestration.messages import check_before_run, guidance
+from orchestration.run_outcome import (
+    buildable_after_failure,
+    stale_assets,
+    step_failures,
+    was_interrupted,
+)
+from orchestration.stale_runs import process_tags, release_stale_runs, runs_in_progress
 from orchestration.summary import data_quality_findings, quarantined_files, table_row_counts
 
 USER_ERROR_EXIT = 2
 """Exit status of a run stopped by something the user can fix (1: the build itself failed)."""
+WAIT_POLL_SECONDS = 2.0
+"""How often a run waiting for another one checks whether it has ended."""
 
 
 def honour_interrupts() -> None:
@@ -49,10 +60,12 @@ def honour_interrupts() -> None:
     A non-interactive shell starts background commands with SIGINT ignored. Dagster, around each
     run, points SIGTERM at whatever handles SIGINT, so such a process would ignore SIGTERM too,
     and so would every process it starts afterwards (an ignored signal is inherited). Python's
-    own SIGINT handler (KeyboardInterrupt) keeps both working.
+    own SIGINT handler (KeyboardInterrupt) keeps both working; SIGTERM gets it from the start,
+    so that a run stopped before Dagster starts also says so and exits with 130.
     """
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.getsignal(signal.SIGINT))
 
 
 def warehouse_location() -> str:
@@ -72,10 +85,15 @@ def locations() -> list[tuple[str, str]]:
         ("bi", bi_location()),
         (
             "ui",
-            "`make ui` opens Dagster at http://127.0.0.1:3000 (this run is there; schedules "
-            "are stopped until you switch them on under Automation)",
+            f"`make ui` opens Dagster at http://127.0.0.1:{os.environ.get('DAGSTER_PORT', '3000')}"
+            " (this run is there; schedules are stopped until you switch them on under "
+            "Automation)",
         ),
-        ("docs", "`make docs` serves the dbt docs at http://127.0.0.1:8080"),
+        (
+            "docs",
+            "`make docs` serves the dbt docs at "
+            f"http://127.0.0.1:{os.environ.get('DBT_DOCS_PORT', '8080')}",
+        ),
     ]
 
 
@@ -110,41 +128,98 @@ def starting_line() -> str:
     )
 
 
-def build_warehouse(instance: DagsterInstance) -> ExecuteInProcessResult:
-    """Materialize every asset (loads, then ``dbt build``) in this process, into ``instance``."""
+@dataclass(frozen=True)
+class WarehouseBuild:
+    """The runs of one ``make run``: the build, and the rest after a failed step."""
+
+    definitions: Definitions
+    results: list[ExecuteInProcessResult]
+
+    @property
+    def success(self) -> bool:
+        return all(result.success for result in self.results)
+
+
+def build_warehouse(instance: DagsterInstance) -> WarehouseBuild:
+    """Materialize every asset (loads, then ``dbt build``) in this process, into ``instance``.
+
+    When a step fails, a second run builds what does not depend on it
+    (:func:`orchestration.run_outcome.buildable_after_failure`).
+    """
     apply_local_defaults()
     ensure_local_postgres()
     # build_definitions() parses the dbt project first when a dbt file or setting changed.
-    job = build_definitions().resolve_job_def(BUILD_WAREHOUSE_JOB)
-    return job.execute_in_process(
+    definitions = build_definitions()
+    job = definitions.resolve_job_def(BUILD_WAREHOUSE_JOB)
+    run = partial(
+        job.execute_in_process,
         instance=instance,
         raise_on_error=False,
+        tags=process_tags(),
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
     )
+    results = [run()]
+    rest = buildable_after_failure(definitions, results[0])
+    if rest:
+        print(
+            f"building the {len(rest)} assets that do not depend on the failed step(s)...",
+            flush=True,
+        )
+        results.append(run(asset_selection=rest))
+    return WarehouseBuild(definitions, results)
 
 
-def report_failure(result: ExecuteInProcessResult, seconds: float) -> None:
-    """Each failed step with its error and, for errors a user can fix, what to do."""
+def recover_from_stopped_runs(instance: DagsterInstance) -> None:
+    """Release runs a kill left behind (they would hold the warehouse pool for ever), and wait,
+    saying so, while another run is writing the warehouse.
+
+    The wait is here rather than in Dagster's queue for the pool slot, which neither says
+    what it waits for nor lets Ctrl+C or SIGTERM stop it.
+    """
+    for line in release_stale_runs(instance):
+        print(f"recovered: {line}; marked failed, its pool slot freed", flush=True)
+    running = runs_in_progress(instance)
+    if not running:
+        return
+    print(
+        f"waiting: {'; '.join(running)} writes the warehouse now; this run starts when it ends "
+        "(Ctrl+C stops waiting)",
+        flush=True,
+    )
+    while running:
+        time.sleep(WAIT_POLL_SECONDS)
+        for line in release_stale_runs(instance):
+            print(f"recovered: {line}; marked failed, its pool slot freed", flush=True)
+        running = runs_in_progress(instance)
+
+
+def report_failure(build: WarehouseBuild, seconds: float) -> None:
+    """Each failed step with its own cause and, when a user can act, what to do; then what is
+    stale. Printed last, so that it is what a user reads."""
     print(f"\nThe warehouse build failed after {seconds:.0f} s:", file=sys.stderr)
-    for event in result.all_events:
-        if event.event_type == DagsterEventType.STEP_FAILURE and event.step_failure_data:
-            error = event.step_failure_data.error
-            message = error.message.strip() if error else "no error message"
-            print(f"  - step {event.step_key}: {message}", file=sys.stderr)
-            chain = []
-            while error is not None:
-                chain.append(error.message)
-                error = error.cause or error.context
-            advice = guidance_for_text("\n".join(chain))
-            if advice:
-                print(f"    what to do: {advice}", file=sys.stderr)
+    results = build.results
+    for failure in step_failures(results):
+        cause = failure.cause.replace("\n", "\n      ")
+        print(f"  - {failure.step}: {cause}", file=sys.stderr)
+        if failure.advice:
+            print(f"    what to do: {failure.advice}", file=sys.stderr)
+    stale = [key.to_user_string() for key in stale_assets(build.definitions, results)]
+    if stale:
+        shown = ", ".join(stale[:12]) + (f" and {len(stale) - 12} more" if len(stale) > 12 else "")
+        print(
+            f"  stale: {len(stale)} asset(s) not rebuilt, they keep their last build: {shown}",
+            file=sys.stderr,
+        )
+    if len(results) > 1 and results[-1].success:
+        print("  everything else was built and published.", file=sys.stderr)
     print("Run `make ui` to see the run's full logs in Dagster.", file=sys.stderr)
 
 
-def print_summary(seconds: float) -> None:
+def print_summary(seconds: float, heading: str = "") -> None:
     counts = table_row_counts()
     width = max(map(len, counts), default=0)
-    print(f"\nTributary warehouse built on {warehouse_kind()} in {seconds:.0f} s")
+    heading = heading or f"Tributary warehouse built on {warehouse_kind()}"
+    print(f"\n{heading} in {seconds:.0f} s")
     for table, rows in counts.items():
         print(f"  {table:<{width}}  {rows:>12,} rows")
     for status, heading in (("empty", "empty:  "), ("warn", "suspect:")):
@@ -170,10 +245,14 @@ def main() -> int:
     try:
         apply_local_defaults()
         check_before_run()
+        ensure_local_postgres()  # before the starting line, which names the server
         prepare_dagster_home()
         print(starting_line(), flush=True)
         with DagsterInstance.get() as instance:
-            result = build_warehouse(instance)
+            recover_from_stopped_runs(instance)
+            build = build_warehouse(instance)
+        if was_interrupted(build.results[-1]):
+            raise KeyboardInterrupt
     except KeyboardInterrupt:
         print("\nStopped. Loads commit their progress with the data: run again to go on.")
         return 130
@@ -184,11 +263,12 @@ def main() -> int:
         print(f"make run stopped: {advice}", file=sys.stderr)
         return USER_ERROR_EXIT
     seconds = time.monotonic() - started
-    if not result.success:
-        report_failure(result, seconds)
-        return 1
-    print_summary(seconds)
-    return 0
+    if build.success:
+        print_summary(seconds)
+        return 0
+    print_summary(seconds, heading=f"Tributary warehouse partly built on {warehouse_kind()}")
+    report_failure(build, seconds)
+    return 1
 
 
 if __name__ == "__main__":

@@ -31,8 +31,10 @@ from ingestion.exchange.defaults import (
     DEFAULT_START_DATE,
     DEFAULT_SYMBOLS,
     DEMO_NOW,
+    SPOT_API_URL,
+    USDM_API_URL,
 )
-from ingestion.exchange.local_exchange import LocalExchange
+from ingestion.exchange.local_exchange import LocalExchange, split_symbol
 from ingestion.exchange.mirror import write_mirror
 from ingestion.github.demo_world import DemoWorld, write_demo_world
 from ingestion.github.local_github import LocalGitHub
@@ -42,7 +44,8 @@ ARCHIVE_BASE_URL = "SOURCES__EXCHANGE__ARCHIVE_BASE_URL"
 DEMO_CCXT_START_DATE = "2025-03-01"
 """The demo's ccxt feed covers the last few days (ccxt pages 1,000 candles per request)."""
 DEMO_CCXT_SYMBOL = "BTCUSDT"
-"""The symbol the demo's ccxt feed reads (as ``BTC/USDT``), when the configured symbols have it."""
+"""The symbol the demo's ccxt feed reads (as ``BTC/USDT``); the first configured one when the
+configured symbols do not have it."""
 DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
 
 
@@ -99,12 +102,41 @@ def prepare_local_archive_mirror() -> Path:
     return mirror
 
 
+def archive_is_folder() -> bool:
+    """True when the configured archive is a local folder (a path or ``file://``)."""
+    archive = _configured("archive_base_url", "")
+    return bool(archive) and not archive.startswith(("http://", "https://"))
+
+
+def rest_api_urls() -> dict[str, str]:
+    """The REST hosts of the tail, ``{"spot_api_url": ..., "usdm_api_url": ...}``: as set, else
+    Binance's; with a folder archive and no REST host set, none (an empty string switches a
+    tail off): a folder is an offline copy, so its tail comes from a host set explicitly."""
+    default = (lambda url: "") if archive_is_folder() else (lambda url: url)
+    return {
+        "spot_api_url": _configured("spot_api_url", default(SPOT_API_URL)),
+        "usdm_api_url": _configured("usdm_api_url", default(USDM_API_URL)),
+    }
+
+
+def demo_ccxt_symbol(symbols: Sequence[str]) -> str | None:
+    """The ccxt symbol (``BTC/USDT``) the demo's ccxt feed reads: BTCUSDT when configured, else
+    the first configured symbol with a known quote asset; None when there is none."""
+    for symbol in sorted(symbols, key=lambda symbol: symbol != DEMO_CCXT_SYMBOL):
+        try:
+            return "/".join(split_symbol(symbol))
+        except ValueError:
+            continue
+    return None
+
+
 @contextmanager
 def exchange_endpoints() -> Iterator[dict[str, Any]]:
-    """Arguments for ``exchange_source``: nothing when endpoints are configured (dlt resolves
-    them), or the URLs of a local exchange started for the duration of the block."""
+    """Arguments for ``exchange_source``: the REST hosts when endpoints are configured (dlt
+    resolves the rest; see :func:`rest_api_urls`), or the URLs of a local exchange started for
+    the duration of the block."""
     if not uses_local_exchange():
-        yield {}
+        yield rest_api_urls()
         return
     mirror = prepare_local_archive_mirror()
     symbols = list(_configured("symbols", DEFAULT_SYMBOLS))
@@ -115,20 +147,17 @@ def exchange_endpoints() -> Iterator[dict[str, Any]]:
             "usdm_api_url": exchange.url,
             "end_date": _configured("end_date", DEMO_NOW),
         }
-        if config_value("sources.exchange.ccxt_exchanges", dict) is None:
+        ccxt_symbol = demo_ccxt_symbol(symbols)
+        if config_value("sources.exchange.ccxt_exchanges", dict) is None and ccxt_symbol:
             # ccxt's Binance US client, pointed at the local exchange (same API format), for
-            # the demo's BTCUSDT when the configured symbols have it.
-            endpoints["ccxt_exchanges"] = (
-                {
-                    "binanceus": {
-                        "symbols": ["BTC/USDT"],
-                        "start_date": DEMO_CCXT_START_DATE,
-                        "config": exchange.ccxt_config(),
-                    }
+            # one of the configured symbols (it answers for those only).
+            endpoints["ccxt_exchanges"] = {
+                "binanceus": {
+                    "symbols": [ccxt_symbol],
+                    "start_date": max(DEMO_CCXT_START_DATE, _configured("start_date", "")),
+                    "config": exchange.ccxt_config(),
                 }
-                if DEMO_CCXT_SYMBOL in symbols
-                else {}
-            )
+            }
         yield endpoints
 
 

@@ -19,7 +19,6 @@ import requests
 from dlt.common.configuration.exceptions import ConfigValueCannotBeCoercedException
 
 from ingestion.exchange.archive import ArchiveError
-from ingestion.exchange.defaults import SPOT_API_URL, USDM_API_URL
 from ingestion.exchange.settings import check_exchange_settings
 from ingestion.git.commands import GitError
 from ingestion.git.repositories import check_repository, configured_repositories
@@ -38,6 +37,7 @@ from ingestion.warehouse import (
     warehouse_kind,
 )
 from orchestration.environment import (
+    rest_api_urls,
     switched_off,
     uses_demo_repositories,
     uses_local_exchange,
@@ -171,12 +171,9 @@ def check_endpoints() -> None:
                 ", or unset it to use the local demo exchange",
             )
         markets = config_value("sources.exchange.markets", list) or ["spot", "um"]
-        for market, name, default in (
-            ("spot", "spot_api_url", SPOT_API_URL),
-            ("um", "usdm_api_url", USDM_API_URL),
-        ):
-            url = config_value(f"sources.exchange.{name}", str)
-            url = default if url is None else url
+        urls = rest_api_urls()
+        for market, name in (("spot", "spot_api_url"), ("um", "usdm_api_url")):
+            url = urls[name]
             if market in markets and url:
                 check_reachable(
                     url,

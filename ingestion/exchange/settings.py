@@ -106,8 +106,15 @@ def check_exchange_settings() -> None:
                 f"{_variable('symbols')}: {', '.join(map(repr, odd))}; set exchange "
                 'symbols in upper case without separators, e.g. \'["BTCUSDT","ETHUSDT"]\''
             )
-    _check_day_or_moment("start_date", _value("start_date", str, "2024-12-01"), moment=False)
-    _check_day_or_moment("end_date", _value("end_date", str, "2025-03-03"), moment=True)
+    start = _value("start_date", str, "2024-12-01")
+    end = _value("end_date", str, "2025-03-03")
+    _check_day_or_moment("start_date", start, moment=False)
+    _check_day_or_moment("end_date", end, moment=True)
+    if start and end and date.fromisoformat(start) > date.fromisoformat(end[:10]):
+        raise SettingError(
+            f"{_variable('start_date')}={start!r} is after {_variable('end_date')}={end!r}: "
+            "nothing would be loaded; set the start on or before the end"
+        )
     _value("funding_rates", bool, "true")
     fraction = _value("max_rejected_fraction", float, "0.001")
     if fraction is not None and not 0 <= fraction <= 1:

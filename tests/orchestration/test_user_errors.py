@@ -24,6 +24,7 @@ from ingestion.warehouse import (
     check_duckdb_writable,
     duckdb_path,
 )
+from orchestration.environment import rest_api_urls
 from orchestration.messages import (
     EndpointUnreachableError,
     check_before_run,
@@ -143,6 +144,30 @@ def test_exchange_settings_say_what_to_set(tributary_env, monkeypatch, variable,
         check_exchange_settings()
     assert expected in str(error.value)
     assert guidance(error.value) == str(error.value)
+
+
+def test_start_after_end_is_an_error_before_the_run(tributary_env, monkeypatch):
+    monkeypatch.setenv("SOURCES__EXCHANGE__START_DATE", "2025-03-02")
+    monkeypatch.setenv("SOURCES__EXCHANGE__END_DATE", "2025-03-01T12:00:00Z")
+    with pytest.raises(SettingError) as error:
+        check_before_run()
+    assert str(error.value) == (
+        "SOURCES__EXCHANGE__START_DATE='2025-03-02' is after "
+        "SOURCES__EXCHANGE__END_DATE='2025-03-01T12:00:00Z': nothing would be loaded; set the "
+        "start on or before the end"
+    )
+    monkeypatch.setenv("SOURCES__EXCHANGE__END_DATE", "2025-03-02")  # one day: fine
+    check_exchange_settings()
+
+
+def test_folder_archive_reads_no_rest_tail_unless_a_host_is_set(tributary_env, monkeypatch):
+    monkeypatch.setenv("SOURCES__EXCHANGE__ARCHIVE_BASE_URL", str(tributary_env))
+    assert rest_api_urls() == {"spot_api_url": "", "usdm_api_url": ""}
+    check_endpoints()  # Binance's REST hosts are not contacted (offline here)
+    monkeypatch.setenv("SOURCES__EXCHANGE__SPOT_API_URL", "http://127.0.0.1:9/")
+    assert rest_api_urls() == {"spot_api_url": "http://127.0.0.1:9/", "usdm_api_url": ""}
+    monkeypatch.setenv("SOURCES__EXCHANGE__ARCHIVE_BASE_URL", "https://data.binance.vision")
+    assert rest_api_urls()["usdm_api_url"] == "https://fapi.binance.com"
 
 
 def test_missing_git_repository_says_which_setting(tributary_env, monkeypatch):

@@ -16,6 +16,7 @@ import argparse
 import hashlib
 import io
 import math
+import os
 import random
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -252,14 +253,23 @@ def checksum_body(zip_content: bytes, zip_name: str) -> str:
     return f"{hashlib.sha256(zip_content).hexdigest()}  {zip_name}\n"
 
 
+def _write_atomically(path: Path, content: bytes) -> None:
+    """Write ``content`` to a temporary file beside ``path``, then rename it over ``path``: a
+    run killed meanwhile leaves no half-written file that later runs would keep."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.write_bytes(content)
+    os.replace(temp, path)
+
+
 def _write_zip(path: Path, csv: bytes, stamp: date, overwrite: bool) -> None:
+    """Write a zip and then its ``.CHECKSUM``; a zip with its checksum is complete."""
     checksum_path = path.with_name(path.name + ".CHECKSUM")
     if path.exists() and checksum_path.exists() and not overwrite:
         return
     content = zip_bytes(path.name.removesuffix(".zip") + ".csv", csv, stamp)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-    checksum_path.write_text(checksum_body(content, path.name))
+    _write_atomically(path, content)
+    _write_atomically(checksum_path, checksum_body(content, path.name).encode())
 
 
 def write_mirror(

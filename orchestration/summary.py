@@ -68,7 +68,8 @@ def table_row_counts(schemas: tuple[str, ...] = SUMMARY_SCHEMAS) -> dict[str, in
 def data_quality_findings(status: str) -> list[tuple[str, str, str]]:
     """``(repository, check, reason)`` for each engineering check with ``status``, from
     ``marts.fct_engineering_data_quality``: why a DORA figure or mart is empty (``empty``), or
-    what looks wrong in it (``warn``: changes authored after their deployment)."""
+    what looks wrong in it (``warn``: changes authored after their deployment, commits dated
+    by a wrong clock)."""
     with warehouse_cursor() as cursor:
         if not _mart_exists(cursor, "fct_engineering_data_quality"):
             return []

@@ -1,8 +1,14 @@
 {#-
     Each commit with the size of its change and its place on the default branch. Only files of
     commits still in `stg_git__commits` count: a commit removed by a force-push takes its files
-    along even before the loader deletes them.
+    along even before the loader deletes them. A commit whose author or committer date is
+    implausible (macros/plausible_dates.sql: before git existed, or after its clone was read)
+    is flagged: the DORA periods and lead times leave it out.
 -#}
+{#- No commit is younger than the clone that holds it; a clone loaded before reads were
+    recorded (no `stg_git__repositories` row) is bounded by the build time. -#}
+{%- set clone_read_at = 'coalesce(repositories.read_at, ' ~ utc_now() ~ ')' -%}
+
 with
 
 commits as (
@@ -20,6 +26,12 @@ commit_files as (
 default_branch_commits as (
 
     select * from {{ ref('stg_git__default_branch_commits') }}
+
+),
+
+repositories as (
+
+    select * from {{ ref('stg_git__repositories') }}
 
 ),
 
@@ -65,7 +77,12 @@ final as (
         coalesce(changes_per_commit.files_changed, 0) as files_changed,
         coalesce(changes_per_commit.binary_files_changed, 0) as binary_files_changed,
         coalesce(changes_per_commit.lines_added, 0) as lines_added,
-        coalesce(changes_per_commit.lines_deleted, 0) as lines_deleted
+        coalesce(changes_per_commit.lines_deleted, 0) as lines_deleted,
+        coalesce(
+            {{ is_implausible_date('commits.authored_at', clone_read_at) }}
+            or {{ is_implausible_date('commits.committed_at', clone_read_at) }},
+            false
+        ) as has_implausible_date
 
     from commits
     left join changes_per_commit
@@ -76,6 +93,8 @@ final as (
         on
             commits.repository = default_branch_commits.repository
             and commits.commit_sha = default_branch_commits.commit_sha
+    left join repositories
+        on commits.repository = repositories.repository
 
 )
 

@@ -1,7 +1,8 @@
 {#-
     The commits each deployment newly shipped, from the commit-graph walk (the commits of
     `git rev-list <deployed commit> --not <every earlier deployment's commit>`), with the times
-    that make a change's lead time.
+    that make a change's lead time. A commit with an implausible date (a wrong clock, see
+    int_engineering__commit_changes) ships but has no lead time.
 -#}
 with
 
@@ -19,7 +20,7 @@ shipped as (
 
 commits as (
 
-    select * from {{ ref('stg_git__commits') }}
+    select * from {{ ref('int_engineering__commit_changes') }}
 
 ),
 
@@ -68,13 +69,21 @@ pull_request_commit_times as (
 
 squash_candidates as (
 
-    -- The merge commit of a PR, with the earliest authoring time of the PR's commits and
-    -- whether the merge commit's own authoring time is one of theirs (a rebase merge keeps
-    -- the author dates of the commits it replays; a squash gets a new one).
+    -- The merge commit of a PR, with the earliest authoring time of the PR's commits (one
+    -- before git existed is a wrong clock: left out) and whether the merge commit's own
+    -- authoring time is one of theirs (a rebase merge keeps the author dates of the commits
+    -- it replays; a squash gets a new one).
     select
         merged_pull_requests.repository,
         merged_pull_requests.merge_commit_sha,
-        min(pull_request_commit_times.authored_at) as first_authored_at,
+        min(
+            case
+                when
+                    pull_request_commit_times.authored_at
+                    >= cast('{{ plausible_since() }}' as timestamp)
+                    then pull_request_commit_times.authored_at
+            end
+        ) as first_authored_at,
         max(
             case when pull_request_commit_times.authored_at = commits.authored_at then 1 else 0 end
         ) as matches_a_pull_request_commit
@@ -103,12 +112,9 @@ shipped_commits as (
         coalesce(commits.is_merge, false) as is_merge,
         commits.authored_at,
         commits.committed_at,
+        coalesce(commits.has_implausible_date, false) as has_implausible_date,
         squash_candidates.merge_commit_sha is not null as is_squash_merge,
-        case
-            when squash_candidates.merge_commit_sha is not null
-                then squash_candidates.first_authored_at
-            else commits.authored_at
-        end as change_started_at
+        coalesce(squash_candidates.first_authored_at, commits.authored_at) as change_started_at
     from shipped
     -- A walk older than the deployments (dbt run on its own) drops what no longer exists.
     inner join deployments
@@ -132,12 +138,14 @@ final as (
     select
         *,
         -- A change authored after the deployment that shipped it: the author's clock was ahead
-        -- (clock skew). Listed by fct_engineering_data_quality, left out of lead times.
-        coalesce(not is_merge and change_started_at > deployed_at, false)
-            as is_authored_after_deployment,
-        -- Lead time of a change; merge commits are not changes.
+        -- (clock skew). Listed by fct_engineering_data_quality, left out of lead times. A date
+        -- beyond plausibility is listed as such, not as clock skew.
+        coalesce(
+            not is_merge and not has_implausible_date and change_started_at > deployed_at, false
+        ) as is_authored_after_deployment,
+        -- Lead time of a change; merge commits are not changes, a wrong clock measures nothing.
         case
-            when not is_merge and change_started_at <= deployed_at
+            when not is_merge and not has_implausible_date and change_started_at <= deployed_at
                 then {{ hours_between('change_started_at', 'deployed_at') }}
         end as lead_time_hours
     from shipped_commits

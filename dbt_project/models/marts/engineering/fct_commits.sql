@@ -45,6 +45,7 @@ final as (
         commit_changes.authored_at,
         commit_changes.committed_at,
         cast(commit_changes.committed_at as date) as committed_date,
+        cast(commit_changes.has_implausible_date as boolean) as has_implausible_date,
         commit_changes.is_merge,
         cast(commit_changes.parent_count as integer) as parent_count,
         cast(commit_changes.is_revert as boolean) as is_revert,

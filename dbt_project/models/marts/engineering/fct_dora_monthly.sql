@@ -1,6 +1,7 @@
 {#-
     DORA metrics per repository and calendar month (UTC), every month from the repository's
-    first activity to its last, months without deployments included.
+    first activity to its last (deployments, incidents, commits of plausible date), months
+    without deployments included.
 -#}
 with
 
@@ -40,12 +41,15 @@ tier_thresholds as (
 
 ),
 
+-- What spans the periods: deployments, incidents and commits of plausible date. A commit
+-- dated by a wrong clock (1970, 2099) would stretch them over decades.
 activity as (
 
     select
         repository,
         committed_at as active_at
     from commit_changes
+    where not has_implausible_date
     union all
     select
         repository,

@@ -1,6 +1,7 @@
 {#-
     DORA metrics per repository and week (Monday to Sunday, UTC), every week from the
-    repository's first activity to its last, weeks without deployments included.
+    repository's first activity to its last (deployments, incidents, commits of plausible
+    date), weeks without deployments included.
 -#}
 with
 
@@ -34,12 +35,15 @@ tier_thresholds as (
 
 ),
 
+-- What spans the periods: deployments, incidents and commits of plausible date. A commit
+-- dated by a wrong clock (1970, 2099) would stretch them over decades.
 activity as (
 
     select
         repository,
         committed_at as active_at
     from commit_changes
+    where not has_implausible_date
     union all
     select
         repository,

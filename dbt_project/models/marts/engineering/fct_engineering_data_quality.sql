@@ -1,6 +1,7 @@
 {#-
     One row per repository and check: whether each engineering mart has rows for the
-    repository and, when not, a sentence saying why; and which shipped changes look wrong.
+    repository and, when not, a sentence saying why; and which commits and shipped changes
+    look wrong (clock skew, implausible dates).
 -#}
 {%- set environments = var('deployment_environments') | join(', ') -%}
 {%- set labels = var('incident_labels') | join(', ') -%}
@@ -79,6 +80,41 @@ clock_skew_listings as (
         ) as listed_changes
     from clock_skewed_changes
     where skew_rank <= 5
+    group by repository
+
+),
+
+implausibly_dated_commits as (
+
+    -- Commits dated by a wrong clock (before git existed, or after their clone was read):
+    -- the first few by commit time, listed in the check's reason.
+    select
+        repository,
+        commit_sha,
+        authored_at,
+        committed_at,
+        row_number() over (
+            partition by repository order by committed_at, commit_sha
+        ) as implausible_rank,
+        count(*) over (partition by repository) as implausible_commit_count
+    from commit_changes
+    where has_implausible_date
+
+),
+
+implausible_date_listings as (
+
+    select
+        repository,
+        max(implausible_commit_count) as implausible_commit_count,
+        string_agg(
+            substr(commit_sha, 1, 10) || ' (authored '
+            || cast(cast(authored_at as date) as text) || ', committed '
+            || cast(cast(committed_at as date) as text) || ')',
+            ', ' order by implausible_rank
+        ) as listed_commits
+    from implausibly_dated_commits
+    where implausible_rank <= 5
     group by repository
 
 ),
@@ -234,6 +270,41 @@ clock_skew_checks as (
 
 ),
 
+implausible_date_checks as (
+
+    select
+        repository_counts.repository,
+        'implausible_dates' as check_name,
+        coalesce(implausible_date_listings.implausible_commit_count, 0) as row_count,
+        case
+            when implausible_date_listings.implausible_commit_count > 0
+                then
+                    cast(implausible_date_listings.implausible_commit_count as text)
+                    || ' commit(s) dated before {{ plausible_since() }} or more than '
+                    || '{{ clock_tolerance_hours() }} h after the clone was read (a wrong '
+                    || 'clock), kept in fct_commits (has_implausible_date) but left out of the '
+                    || 'DORA periods, lead times and daily commits: '
+                    || implausible_date_listings.listed_commits
+                    || case
+                        when implausible_date_listings.implausible_commit_count > 5
+                            then ', ...'
+                        else ''
+                    end
+        end as reason
+    from repository_counts
+    left join implausible_date_listings
+        on repository_counts.repository = implausible_date_listings.repository
+
+),
+
+suspect_checks as (
+
+    select * from clock_skew_checks
+    union all
+    select * from implausible_date_checks
+
+),
+
 final as (
 
     select
@@ -254,7 +325,7 @@ final as (
         cast(row_count as bigint) as row_count,
         cast(reason as text) as reason
 
-    from clock_skew_checks
+    from suspect_checks
 
 )
 

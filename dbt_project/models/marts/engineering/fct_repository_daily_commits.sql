@@ -1,3 +1,8 @@
+{#-
+    Commits per repository and UTC day. A commit with an implausible date (a wrong clock, see
+    int_engineering__commit_changes) is left out: its day is the clock's error, not when the
+    work happened (it stays in fct_commits, flagged).
+-#}
 with
 
 commit_changes as (
@@ -18,6 +23,7 @@ daily_commits as (
         sum(case when is_merge then 0 else lines_deleted end) as lines_deleted
 
     from commit_changes
+    where not has_implausible_date
     group by repository, cast(committed_at as date)
 
 ),

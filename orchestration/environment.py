@@ -65,6 +65,12 @@ def apply_local_defaults() -> None:
     os.environ.setdefault("TRIBUTARY_DUCKDB_PATH", str(duckdb_path()))
     # Completed load packages are of no further use and take ~45 MB per million rows.
     os.environ.setdefault("LOAD__DELETE_COMPLETED_JOBS", "true")
+    # A dbt test runs when every model it reads is in the invocation: a build of some models
+    # (a subset from the UI, or what a failed load does not feed) does not test against a
+    # model it did not build (a relationship to a seed would otherwise pull the test in).
+    os.environ.setdefault("DBT_INDIRECT_SELECTION", "cautious")
+    if not sys.stdout.isatty():  # dbt's colour codes are noise in a log file or a pipe
+        os.environ.setdefault("DBT_USE_COLORS", "false")
 
 
 def prepare_dagster_home() -> Path:

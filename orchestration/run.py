@@ -204,10 +204,13 @@ def report_failure(build: WarehouseBuild, seconds: float) -> None:
         if failure.advice:
             print(f"    what to do: {failure.advice}", file=sys.stderr)
     stale = [key.to_user_string() for key in stale_assets(build.definitions, results)]
+    marts = [name.removeprefix("marts/") for name in stale if name.startswith("marts/")]
     if stale:
-        shown = ", ".join(stale[:12]) + (f" and {len(stale) - 12} more" if len(stale) > 12 else "")
+        others = len(stale) - len(marts)
         print(
-            f"  stale: {len(stale)} asset(s) not rebuilt, they keep their last build: {shown}",
+            f"  stale (not rebuilt, they keep their last build): {len(marts)} mart(s)"
+            + (f": {', '.join(marts)}" if marts else "")
+            + (f"; and {others} other asset(s) upstream of them" if others else ""),
             file=sys.stderr,
         )
     if len(results) > 1 and results[-1].success:

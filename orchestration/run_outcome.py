@@ -70,6 +70,13 @@ def error_chain(error: SerializableErrorInfo | None) -> list[SerializableErrorIn
     return chain
 
 
+def error_text(error: SerializableErrorInfo) -> str:
+    """The error's message without the ``module.ClassName: `` Dagster puts before it."""
+    text = error.message.strip()
+    prefix, separator, rest = text.partition(": ")
+    return rest if separator and prefix.rsplit(".", 1)[-1] == error.cls_name else text
+
+
 def root_cause(error: SerializableErrorInfo | None) -> tuple[str, str | None]:
     """The cause a user should read, and what to do when the error says it.
 
@@ -81,13 +88,13 @@ def root_cause(error: SerializableErrorInfo | None) -> tuple[str, str | None]:
         return "no error recorded", None
     for link in chain:
         if link.cls_name in SELF_EXPLAINING_ERRORS:
-            return link.message.strip(), None
+            return error_text(link), None
         if link.cls_name == DBT_ERROR:
             return dbt_failures(link.message), "see dbt's log above, or the run in `make ui`"
     advice = guidance_for_text("\n".join(link.message for link in chain))
     meaningful = [link for link in chain if link.cls_name not in WRAPPERS] or chain
     innermost = meaningful[-1]
-    lines = innermost.message.strip().splitlines() or [""]
+    lines = error_text(innermost).splitlines() or [""]
     return f"{innermost.cls_name}: {lines[0].strip()}".rstrip(": "), advice
 
 

@@ -302,6 +302,7 @@ def build_bi_copy_asset(dbt: AssetsDefinition | Iterable[AssetKey]) -> AssetsDef
     def marts_copy(context: AssetExecutionContext) -> MaterializeResult:
         if warehouse_kind() == "postgres":
             return _verify_postgres_reader(context)
+        context.log.info("Publishing the marts to the BI copy")
         copy = publish_bi_copy()
         context.log.info(f"Published {len(copy.rows)} marts to {copy.path} in {copy.seconds:.2f} s")
         return MaterializeResult(

@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -158,7 +159,42 @@ def stream_with_row_counts(invocation: DbtCliInvocation) -> Iterator[Any]:
         # A failed build still records what it built before the failure.
         yield from _with_row_counts(events, invocation.manifest)
         raise
+    finally:
+        keep_partial_parse(invocation)
+        prune_invocation_folders()
     yield from _with_row_counts(events, invocation.manifest)
+
+
+def keep_partial_parse(invocation: DbtCliInvocation) -> None:
+    """Keep the invocation's ``partial_parse.msgpack`` where dagster-dbt copies the next one
+    from (``dbt_project/target``), so that the next ``dbt build`` with the same profile parses
+    only what changed instead of the whole project (about 10 s a time)."""
+    written = invocation.target_path / "partial_parse.msgpack"
+    if not written.is_file():
+        return
+    kept = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    temp = kept.with_name(f".partial_parse.{os.getpid()}.msgpack")
+    shutil.copyfile(written, temp)
+    os.replace(temp, kept)
+
+
+INVOCATION_FOLDER = re.compile(r"^[a-z_]+-[0-9a-f]{7}-[0-9a-f]{7}$")
+"""dagster-dbt's target folder of one ``dbt`` invocation: ``dbt_models-<run>-<hash>``."""
+KEPT_INVOCATIONS = 10
+
+
+def prune_invocation_folders(keep: int = KEPT_INVOCATIONS) -> None:
+    """Remove all but the newest ``keep`` invocation folders (about 13 MB each, two per run: an
+    hourly schedule would otherwise fill a disk); the newest keep their ``dbt.log`` to read."""
+    target = DBT_PROJECT_DIR / "target"
+    folders = sorted(
+        (path for path in target.glob("*-*-*") if INVOCATION_FOLDER.match(path.name)),
+        key=lambda path: path.stat().st_mtime,
+        reverse=True,
+    )
+    for folder in folders[keep:]:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _with_row_counts(events: list[Any], manifest: Mapping[str, Any]) -> Iterator[Any]:

@@ -89,9 +89,31 @@ def load(
     """Run the source that ``make_source`` builds from ``endpoints``' arguments; a transient
     failure is retried with backoff, and each table's materialization gets its row count."""
     started = time.monotonic()
+    finish_pending_load(context)
     with retry_transient_failures(context, config), endpoints as arguments:
         results = list(dlt.run(context=context, dlt_source=make_source(**arguments)))
     yield from with_table_metadata(results, f"raw_{context.op_def.name}", started)
+
+
+def finish_pending_load(context: AssetExecutionContext) -> None:
+    """Load what a stopped run extracted but did not load, before extracting anew.
+
+    dlt's ``run`` would load such packages and return without extracting this run's data,
+    leaving the new data for the run after. Loads are merges on primary keys, so the data of a
+    package loaded twice (once partly) is there once.
+    """
+    pipeline = dlt_pipeline(context.op_def.name)
+    if pipeline.has_pending_data:
+        packages = (
+            pipeline.list_extracted_load_packages() + pipeline.list_normalized_load_packages()
+        )
+        message = (
+            f"finishing {len(packages)} load package(s) of {pipeline.pipeline_name} that a "
+            "stopped run left pending"
+        )
+        context.log.info(message)
+        print(f"recovering: {message}", flush=True)
+        pipeline.run()
 
 
 def build_exchange_assets() -> AssetsDefinition:

@@ -14,12 +14,14 @@ export RUNTIME__DLTHUB_TELEMETRY := false
 
 install: $(STAMP)
 
-# Re-installs only when pyproject.toml changed. The grep drops pip's noise about local indexes.
+# Re-installs only when pyproject.toml changed. The grep drops pip's noise about local indexes
+# and setuptools' notice on editable installs.
+PIP_NOISE := is ignored|^ *$$|BuildBackendWarning: Editable installation|^ *!!$$|^ *[*]{20,}$$|Please be careful with folders|name as your package as they may|with strategy, WheelFile
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "Installing Tributary and its tools into $(VENV) (first run only)..."
 	@set -o pipefail; $(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | { grep -v "is ignored" || true; }
-	@set -o pipefail; $(BIN)/python -m pip install --quiet -e '.[dev]' 2>&1 | { grep -v "is ignored" || true; }
+	@set -o pipefail; $(BIN)/python -m pip install --quiet -e '.[dev]' 2>&1 | { grep -v -E "$(PIP_NOISE)" || true; }
 	@touch $(STAMP)
 
 # The browser tests drive Debian's chromium through Playwright (never `playwright install`).

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -294,11 +295,15 @@ def start_local_postgres() -> Any:
 
     Returns the pgserver handle; the server stops when the last process holding one exits.
     """
-    import pgserver
-
     folder = data_dir() / "postgres"
     folder.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(folder)
+    with warnings.catch_warnings():
+        # pgserver asks platformdirs for a runtime folder; without XDG_RUNTIME_DIR (cron, CI,
+        # containers) that says so on every run, and /tmp serves as well.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import pgserver
+
+        server = pgserver.get_server(folder)
     info = server.get_postmaster_info()
     os.environ.update(
         POSTGRES_HOST=str(info.socket_dir),

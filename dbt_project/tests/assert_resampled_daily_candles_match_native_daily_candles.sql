@@ -1,6 +1,9 @@
 -- fct_candles resamples one-minute candles into days; the archive also publishes its own daily
 -- candles. For every day both have, open, high, low, close, volumes and trades must agree
 -- exactly (and so must the close time). Rows returned are the days that disagree.
+-- Dagster shows it as a check of fct_candles (it reads staging too).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_candles'}}}) }}
+
 with
 
 resampled_days as (

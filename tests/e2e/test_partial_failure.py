@@ -84,6 +84,7 @@ def test_a_rejected_archive_file_leaves_the_engineering_marts_built(tributary_en
     assert "fct_candles" in stale and "fct_dora_weekly" not in stale
     assert "Error occurred while executing" not in report
     assert "Tributary warehouse partly built on duckdb" in result.stdout
+    assert "\x1b[" not in result.stdout + result.stderr  # no colour codes in a pipe
     built = marts()
     assert {"fct_commits", "fct_dora_weekly", "fct_deployments"} <= built
     assert "fct_candles" not in built

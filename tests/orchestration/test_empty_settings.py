@@ -55,6 +55,25 @@ def test_unset_lists_fall_back_to_the_demo(environment):
         assert list(arguments["ccxt_exchanges"]) == ["binanceus"]
 
 
+def test_the_demo_ccxt_feed_follows_symbols_without_btcusdt(environment):
+    """The demo's ccxt feed reads a configured symbol (the local exchange answers for those
+    only): ETHUSDT alone loads ETH/USDT candles through ccxt, beside the archive's."""
+    environment.setenv("SOURCES__EXCHANGE__SYMBOLS", '["ETHUSDT"]')
+    environment.setenv("SOURCES__EXCHANGE__MARKETS", '["spot"]')
+    environment.setenv("SOURCES__EXCHANGE__INTERVALS", '["1m"]')
+    environment.setenv("SOURCES__EXCHANGE__START_DATE", "2025-03-02")
+    check_before_run()
+    with exchange_endpoints() as arguments:
+        assert arguments["ccxt_exchanges"]["binanceus"]["symbols"] == ["ETH/USDT"]
+        dlt_pipeline("exchange").run(exchange_source(**arguments))
+    loaded = count(
+        "select count(*) from raw_exchange.klines "
+        "where data_source = 'ccxt' and exchange = 'binanceus' and symbol = 'ETHUSDT'"
+    )
+    assert loaded > 0
+    assert count("select count(*) from raw_exchange.klines where symbol <> 'ETHUSDT'") == 0
+
+
 @pytest.mark.parametrize("setting", ["REPOSITORIES", "REPOSITORY_ROOTS"])
 def test_an_empty_repository_list_reads_no_repository(environment, setting):
     environment.setenv(f"SOURCES__GIT__{setting}", "[]")

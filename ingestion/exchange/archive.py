@@ -5,7 +5,8 @@ server with the same layout (``http://127.0.0.1:8000``) or a local folder (a pat
 
 Each file is handled on its own (:func:`load_archive_file`): its ``.CHECKSUM`` is read first, so
 a file whose checksum the warehouse already holds is not downloaded again; a download that does
-not match its checksum is fetched once more, then rejected; rows that cannot be parsed are
+not match its checksum is fetched once more, then rejected, and so is a zip that cannot be read;
+rows that cannot be parsed, and rows that parse but cannot be true (:mod:`row_rules`), are
 quarantined with the reason while the rest of the file loads. Parsing is Arrow's CSV reader
 throughout; only a file that has malformed rows takes a line-by-line path to find them.
 """
@@ -14,8 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import lzma
 import re
 import zipfile
+import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -27,13 +31,18 @@ from dlt.sources.helpers.requests import Client
 from requests import RequestException
 
 from ingestion.exchange.layout import FUNDING_RATE, FUNDING_RATE_COLUMNS, KLINE_COLUMNS, ArchiveFile
+from ingestion.exchange.row_rules import (
+    MICROSECOND_THRESHOLD,
+    RowRule,
+    find_impossible_rows,
+    funding_rate_rules,
+    kline_rules,
+)
 
 EXCHANGE = "binance"
 PRICE = pa.decimal128(38, 8)
 PRICE_SCALE = 8
 TIMESTAMP = pa.timestamp("us", tz="UTC")
-MICROSECOND_THRESHOLD = 10**13
-"""Epoch values above this are microseconds (10**13 ms is the year 2286)."""
 
 KLINES_SCHEMA = pa.schema(
     [
@@ -116,7 +125,8 @@ class ArchiveError(Exception):
 
 @dataclass(frozen=True)
 class RejectedRow:
-    """A CSV line that could not be parsed, kept with the reason instead of being dropped."""
+    """A CSV line that could not be parsed or holds an impossible row, kept with the reason
+    instead of being dropped."""
 
     line_number: int
     raw_line: str
@@ -204,15 +214,32 @@ def verify_checksum(content: bytes, checksum_body: bytes, location: str) -> None
         )
 
 
+_UNREADABLE_ZIP = (
+    zipfile.BadZipFile,  # no zip, a bad header or directory, "Bad CRC-32"
+    zipfile.LargeZipFile,
+    zlib.error,  # deflate data that does not inflate
+    lzma.LZMAError,
+    OSError,  # bzip2 data that does not decompress ("Invalid data stream")
+    EOFError,  # compressed data cut short
+    NotImplementedError,  # an unknown compression method or zip version
+    ValueError,  # offsets pointing outside the file; a name that is not UTF-8
+)
+"""What ``zipfile`` raises for a file whose checksum matches but whose zip cannot be read."""
+
+
 def unzip_csv(zip_content: bytes, location: str) -> bytes:
-    """The one CSV file inside an archive zip."""
+    """The one CSV file inside an archive zip; a zip that cannot be read raises
+    :class:`ArchiveError` naming the file and the reason."""
     try:
         with zipfile.ZipFile(io.BytesIO(zip_content)) as archive:
-            members = [name for name in archive.namelist() if name.endswith(".csv")]
+            members = [info for info in archive.infolist() if info.filename.endswith(".csv")]
             if len(members) != 1:
-                raise ArchiveError(f"{location}: expected one CSV file in the zip, found {members}")
+                names = [info.filename for info in members]
+                raise ArchiveError(f"{location}: expected one CSV file in the zip, found {names}")
+            if members[0].flag_bits & 0x1:
+                raise ArchiveError(f"{location}: not a readable zip file (the CSV is encrypted)")
             return archive.read(members[0])
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as error:
+    except _UNREADABLE_ZIP as error:
         raise ArchiveError(f"{location}: not a readable zip file ({error})") from error
 
 
@@ -257,16 +284,25 @@ def _line_problem(fields: list[bytes], csv_format: CsvFormat) -> str | None:
     return None
 
 
+def _has_header(csv_bytes: bytes) -> bool:
+    return bool(_HEADER.fullmatch(csv_bytes.partition(b"\n")[0].strip()))
+
+
+def _data_lines(csv_bytes: bytes, has_header: bool) -> Iterator[tuple[int, bytes]]:
+    """The 1-based number and text of each line that holds a row: not the header, not blank."""
+    for number, line in enumerate(csv_bytes.split(b"\n"), start=1):
+        line = line.rstrip(b"\r")
+        if not (has_header and number == 1) and line.strip():
+            yield number, line
+
+
 def _quarantine(
     csv_bytes: bytes, csv_format: CsvFormat, has_header: bool
 ) -> tuple[bytes, list[RejectedRow]]:
     """Split a CSV into its loadable lines and the rejected ones (the slow path)."""
     good: list[bytes] = []
     rejected: list[RejectedRow] = []
-    for number, line in enumerate(csv_bytes.split(b"\n"), start=1):
-        line = line.rstrip(b"\r")
-        if (has_header and number == 1) or not line.strip():
-            continue
+    for number, line in _data_lines(csv_bytes, has_header):
         problem = _line_problem(line.split(b","), csv_format)
         if problem is None:
             good.append(line)
@@ -284,7 +320,7 @@ def read_archive_csv(
     cannot parse the whole file, the lines that break it are found, returned with the reason and
     left out, and the rest is parsed.
     """
-    has_header = bool(_HEADER.fullmatch(csv_bytes.partition(b"\n")[0].strip()))
+    has_header = _has_header(csv_bytes)
     skip_rows = 1 if has_header else 0
     if not csv_bytes.strip() or (has_header and not csv_bytes.partition(b"\n")[2].strip()):
         return _empty(csv_format), []
@@ -354,15 +390,48 @@ def funding_rates_table(csv_table: pa.Table, file: ArchiveFile) -> pa.Table:
     )
 
 
+def reject_impossible_rows(
+    csv_table: pa.Table,
+    rules: Sequence[RowRule],
+    csv_bytes: bytes,
+    rejected: list[RejectedRow],
+    location: str,
+) -> tuple[pa.Table, list[RejectedRow]]:
+    """Move the rows of a parsed CSV that break a rule to the file's rejected lines, with their
+    line number and text, like lines that could not be parsed: all of them by line number.
+
+    ``rejected`` are the lines :func:`read_archive_csv` left out; the table's rows are the other
+    data lines, in order.
+    """
+    possible, reasons = find_impossible_rows(csv_table, rules)
+    if not reasons:
+        return csv_table, rejected
+    skipped = {row.line_number for row in rejected}
+    lines = [
+        line for line in _data_lines(csv_bytes, _has_header(csv_bytes)) if line[0] not in skipped
+    ]
+    if len(lines) != csv_table.num_rows:
+        raise ArchiveError(
+            f"{location}: {len(lines)} data lines but {csv_table.num_rows} parsed rows, so the "
+            "lines of its impossible rows cannot be named"
+        )
+    impossible = [
+        RejectedRow(lines[index][0], lines[index][1].decode(errors="replace"), reason)
+        for index, reason in reasons.items()
+    ]
+    return possible, sorted([*rejected, *impossible], key=lambda row: row.line_number)
+
+
 def parse_archive_file(zip_content: bytes, file: ArchiveFile, location: str) -> FileOutcome:
-    """Unzip and parse a verified file into its raw table, quarantining malformed rows."""
+    """Unzip and parse a verified file into its raw table, quarantining malformed rows and
+    rows that cannot be true."""
     csv_bytes = unzip_csv(zip_content, location)
-    if file.data_type == FUNDING_RATE:
-        csv_table, rejected = read_archive_csv(csv_bytes, FUNDING_RATE_CSV, location)
-        table = funding_rates_table(csv_table, file)
-    else:
-        csv_table, rejected = read_archive_csv(csv_bytes, KLINE_CSV, location)
-        table = klines_table(csv_table, file)
+    funding = file.data_type == FUNDING_RATE
+    csv_format = FUNDING_RATE_CSV if funding else KLINE_CSV
+    rules = funding_rate_rules(file) if funding else kline_rules(file)
+    csv_table, rejected = read_archive_csv(csv_bytes, csv_format, location)
+    csv_table, rejected = reject_impossible_rows(csv_table, rules, csv_bytes, rejected, location)
+    table = (funding_rates_table if funding else klines_table)(csv_table, file)
     return FileOutcome(file, location, "loaded", table=table, rejected_rows=rejected)
 
 

@@ -13,7 +13,8 @@ Everything flows through one parent resource (``exchange_feed``, not loaded itse
 tables: ``klines``, ``funding_rates``, ``archive_files`` (one row per archive file with its
 checksum, row count and load time) and ``rejected_rows`` (quarantined CSV lines with the reason).
 Progress lives in dlt's source state, which is committed together with the data, so a run killed
-halfway is simply repeated by the next run; merge keys make that repetition harmless.
+halfway is simply repeated by the next run; merge keys make that repetition harmless. A re-issued
+file replaces exactly its own rows (:data:`FILE_VERSIONS`).
 """
 
 from __future__ import annotations
@@ -75,10 +76,33 @@ LOAD_ID_COLUMN: TTableSchemaColumns = {
     "_dlt_load_id": {"name": "_dlt_load_id", "data_type": "text", "nullable": False}
 }
 KLINE_KEY = ("exchange", "market", "symbol", "interval", "open_time", "data_source")
-UPSERT: TWriteDispositionConfig = {"disposition": "merge", "strategy": "upsert"}
-"""Merge by primary key in one MERGE statement: about half the load time of dlt's default
-delete-insert on a million candles. Keys are unique within a load (each period comes from one
-file and each source has its own ``data_source``), which upsert requires."""
+FILE_VERSIONS: TWriteDispositionConfig = {"disposition": "merge", "strategy": "cdc"}
+"""Each loaded archive file replaces exactly its own rows; everything merges by primary key.
+
+dlt's ``cdc`` strategy is ``upsert`` (one MERGE by primary key: rows that exist are updated, the
+others inserted) plus, in the same transaction, one DELETE of the rows the loaded data no
+longer has, restricted to the ``merge_key`` values it holds. With ``merge_key`` set to
+``source_file``, a re-loaded file loses the rows its new version dropped (a candle the archive
+removed, a row of the wrong period), so after every run the rows of a file are those of its
+current version, the one ``archive_files`` records. Rows of other files, and REST and ccxt rows
+(``source_file`` null, so in no partition), are never deleted; a file whose download is
+rejected loads nothing, so it keeps its last good version's rows. Being part of dlt's merge
+job, it needs no call after ``pipeline.run`` (Dagster and tests alike), and a run killed before
+the job committed is completed by the next run.
+
+Measured on DuckDB with 1.05M candles (median of three): a first load takes 5.26 s against
+5.15 s with plain upsert; one new day (2,880 candles) 0.39 s against 0.38 s; a re-issued monthly
+file 0.67 s against 0.65 s; a re-issued day with 10.6M candles stored 0.52 s against 0.39 s (the
+DELETE reads ``source_file`` of the stored rows; a load without archive rows skips it). On
+Postgres both are within noise of each other. ``delete-insert`` with the same two keys deletes
+through ``pk = pk OR source_file = source_file``, which DuckDB cannot run as a hash join: a
+re-issued monthly file over 1M stored candles had not finished after five minutes, spilling
+tens of GB. Keys are unique within a load (each period comes from
+one file and each source has its own ``data_source``), which the MERGE requires. One limit: a
+version with no row at all puts nothing in the load, so its previous version's rows stay (the
+intermediate dbt layer leaves them out by load id)."""
+FILE_KEY = "source_file"
+"""The merge key of file versions: see :data:`FILE_VERSIONS`."""
 REST_WEIGHT_LIMITS = {"spot": 6000, "um": 2400}
 """Request weight Binance allows per minute and IP: spot API and USD-M futures API."""
 FUNDING_RATE_KEY = ("exchange", "market", "symbol", "funding_time")
@@ -473,8 +497,9 @@ def exchange_source(
     @dlt.transformer(
         data_from=exchange_feed,
         name="klines",
-        write_disposition=UPSERT,
+        write_disposition=FILE_VERSIONS,
         primary_key=list(KLINE_KEY),
+        merge_key=FILE_KEY,
         columns=table_columns(KLINES_SCHEMA),
     )
     def klines(item: FeedItem) -> Iterator[Any]:
@@ -488,8 +513,9 @@ def exchange_source(
     @dlt.transformer(
         data_from=exchange_feed,
         name="funding_rates",
-        write_disposition=UPSERT,
+        write_disposition=FILE_VERSIONS,
         primary_key=list(FUNDING_RATE_KEY),
+        merge_key=FILE_KEY,
         columns=table_columns(FUNDING_RATES_SCHEMA),
     )
     def funding_rates_(item: FeedItem) -> Iterator[Any]:

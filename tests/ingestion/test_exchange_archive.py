@@ -14,6 +14,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import random
+import struct
 import threading
 import time
 import urllib.error
@@ -53,6 +55,7 @@ from ingestion.exchange.source import planned_files
 
 from archive_zips import (  # noqa: F401 (also imported from here by test_exchange_faults)
     csv_lines,
+    member_data_offset,
     sha256_of,
     write_checksum,
     write_zip_with_checksum,
@@ -897,6 +900,82 @@ def test_unzip_csv_rejects_a_zip_with_two_csv_files():
         archive.writestr("b.csv", "1,2\n")
     with pytest.raises(ArchiveError, match=r"two\.zip: expected one CSV file"):
         unzip_csv(buffer.getvalue(), "two.zip")
+
+
+def _zip_of(csv: bytes, method: int = zipfile.ZIP_DEFLATED) -> bytearray:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", method) as archive:
+        archive.writestr("BTCUSDT-1m-2025-01-02.csv", csv)
+    return bytearray(buffer.getvalue())
+
+
+def _set_local_and_central(content: bytearray, offset: int, value: int) -> bytearray:
+    """Set a 2-byte field of the local header (``offset``) and of the central directory entry
+    (the same field sits 2 bytes further there)."""
+    struct.pack_into("<H", content, offset, value)
+    struct.pack_into("<H", content, content.rfind(b"PK\x01\x02") + offset + 2, value)
+    return content
+
+
+CSV_100 = (KLINE_ROW + b"\n") * 100
+
+
+def _reserved_deflate_block() -> bytearray:
+    """A deflated member whose first block has the reserved block type (zlib refuses it)."""
+    content = _zip_of(CSV_100)
+    content[member_data_offset(content)] |= 0b110
+    return content
+
+
+def _corrupt_stream(method: int) -> bytearray:
+    content = _zip_of(CSV_100, method)
+    content[member_data_offset(content) + 12] ^= 0xFF
+    return content
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        pytest.param(
+            _reserved_deflate_block(),
+            "Error -3 while decompressing data: invalid block type",
+            id="deflate",
+        ),
+        pytest.param(_corrupt_stream(zipfile.ZIP_BZIP2), "Invalid data stream", id="bzip2"),
+        pytest.param(_corrupt_stream(zipfile.ZIP_LZMA), "Corrupt input data", id="lzma"),
+        pytest.param(
+            _set_local_and_central(_zip_of(CSV_100), 8, 99),
+            "That compression method is not supported",
+            id="unknown-method",
+        ),
+        pytest.param(
+            _set_local_and_central(_zip_of(CSV_100), 6, 1), "is encrypted", id="encrypted"
+        ),
+    ],
+)
+def test_unzip_csv_rejects_unreadable_compressed_data(content, reason):
+    """Headers intact, data unreadable: an ArchiveError naming the file and the reason."""
+    with pytest.raises(ArchiveError) as raised:
+        unzip_csv(bytes(content), "dir/file.zip")
+    assert str(raised.value).startswith("dir/file.zip: not a readable zip file (")
+    assert reason in str(raised.value)
+
+
+def test_unzip_csv_reads_or_rejects_every_corruption():
+    """Random damage anywhere in a zip (headers, data, directory; bytes changed or cut off):
+    the CSV comes out intact, or an ArchiveError names the file. Never another exception."""
+    content = bytes(_zip_of(CSV_100))
+    rng = random.Random(20250102)
+    for _ in range(3000):
+        damaged = bytearray(content)
+        for _ in range(rng.randint(1, 3)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        if rng.random() < 0.1:
+            damaged = damaged[: rng.randrange(len(damaged))]
+        try:
+            assert unzip_csv(bytes(damaged), "dir/file.zip") == CSV_100
+        except ArchiveError as error:
+            assert str(error).startswith("dir/file.zip: ")
 
 
 def test_verify_checksum():

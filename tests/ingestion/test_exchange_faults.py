@@ -52,6 +52,7 @@ from ingestion.exchange import ArchiveError
 from ingestion.exchange.archive import KLINE_CSV, ArchiveReader, read_archive_csv
 from ingestion.exchange.mirror import write_mirror
 
+from archive_zips import corrupt_deflate_data
 from conftest import PROJECT_ROOT
 
 FAULT_SOURCE = {
@@ -192,11 +193,13 @@ def test_reissued_file_is_reloaded_alone(fault_mirror, mirror_copy, tmp_path):
     )
 
 
-def test_reissued_file_marks_the_rows_of_its_previous_version(fault_mirror, mirror_copy, tmp_path):
-    """After a re-issue, the rows of a file's current version are exactly those loaded with the
-    load id ``archive_files`` records for it, and ``row_count``/``rejected_row_count`` describe
-    them. Rows only the previous version had keep their older load id: the warehouse's
-    intermediate layer leaves them out (pinned by a dbt unit test), raw keeps them for audit.
+def test_reissued_file_replaces_the_rows_of_its_previous_version(
+    fault_mirror, mirror_copy, tmp_path
+):
+    """After a re-issue, the rows of a file are exactly those of its current version, loaded
+    with the load id ``archive_files`` records for it, and ``row_count``/``rejected_row_count``
+    describe them: a candle only the previous version had is deleted from raw too. Rejected
+    lines of every version stay for audit.
 
     The first version has one malformed line (quarantined); the re-issue fixes that line and
     drops the last candle.
@@ -223,8 +226,10 @@ def test_reissued_file_marks_the_rows_of_its_previous_version(fault_mirror, mirr
         )
         return dict(counts)
 
-    assert held("klines") == {True: len(good) - 1, False: 1}
+    assert held("klines") == {True: len(good) - 1}
     assert held("rejected_rows") == {False: 1}
+    assert loaded_kline_rows(tmp_path, JANUARY_1) == csv_kline_rows(good[:-1], JANUARY_1)
+    assert rows_per_file(tmp_path) == {**expected_rows(fault_mirror), JANUARY_1: len(good) - 1}
 
 
 def _tamper_checksum_file(path: Path) -> None:
@@ -297,6 +302,26 @@ def test_corrupt_zip_with_a_valid_checksum_is_rejected(fault_mirror, mirror_copy
     row = archive_file(tmp_path, JANUARY_2)
     assert row["status"] == "rejected"
     assert "not a readable zip" in row["error"]
+
+
+def test_corrupt_deflate_data_with_a_matching_checksum_is_rejected_and_the_rest_loads(
+    fault_mirror, mirror_copy, tmp_path
+):
+    """A re-published bad file: valid zip headers, compressed data zlib cannot inflate, and a
+    ``.CHECKSUM`` of those very bytes. The file is rejected with its location and zlib's
+    reason; every other file loads; the run fails at the end naming the file."""
+    bad = mirror_copy / JANUARY_2
+    corrupt_deflate_data(bad)
+    rejected = run_pipeline(tmp_path, str(mirror_copy), FAULT_SOURCE)
+
+    (error,) = rejected.errors
+    assert error.startswith(f"{bad}: not a readable zip file (Error -3 while decompressing data")
+    assert "invalid block type" in error
+    with pytest.raises(ArchiveError, match=re.escape(str(bad))):
+        rejected.raise_if_any()
+    assert rows_per_file(tmp_path) == expected_rows(fault_mirror, (JANUARY_1, JANUARY_3))
+    row = archive_file(tmp_path, JANUARY_2)
+    assert (row["status"], row["row_count"], row["error"]) == ("rejected", 0, error)
 
 
 def _field(line: bytes, index: int, value: bytes) -> bytes:

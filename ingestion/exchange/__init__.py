@@ -3,8 +3,8 @@
 The Binance public archive publishes one zip per market, symbol, interval and month (daily zips
 for the current month), each with a ``.CHECKSUM`` file, plus monthly funding rates of futures.
 The source verifies every file before loading it, records it in ``archive_files`` (so unchanged
-files are skipped and re-issued ones re-loaded), quarantines malformed rows in
-``rejected_rows``, then takes the candles after the archive from the REST API and other
+files are skipped and re-issued ones replace their rows), quarantines malformed and impossible
+rows in ``rejected_rows``, then takes the candles after the archive from the REST API and other
 exchanges' candles through ccxt. Point ``archive_base_url`` at the real archive, at any HTTP
 mirror or at a local folder; ``python -m ingestion.exchange.local_exchange`` serves a generated
 one together with a REST endpoint.

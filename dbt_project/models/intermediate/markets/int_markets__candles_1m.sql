@@ -26,8 +26,9 @@ current_file_versions as (
 one_minute_candles as (
 
     -- An archive row belongs to the current version of its file, or to a version the archive
-    -- has re-issued since (a candle the new version no longer has): leave those out. A file
-    -- whose latest download was rejected keeps the rows of its last good version.
+    -- has re-issued since (raw keeps such rows only from loads before the loader replaced a
+    -- re-issued file's rows): leave those out. A file whose latest download was rejected
+    -- keeps the rows of its last good version.
     select klines.*
     from klines
     left join current_file_versions

@@ -19,7 +19,7 @@ from dagster_dbt import (
 from dbt.version import __version__ as dbt_version
 
 from ingestion.warehouse import PROJECT_ROOT, duckdb_path, warehouse_kind
-from orchestration.dlt_assets import WAREHOUSE_POOL
+from orchestration.dlt_assets import WAREHOUSE_POOL, check_no_half_load
 from orchestration.summary import warehouse_cursor
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -135,7 +135,9 @@ def build_dbt_assets(project: DbtProject) -> list[AssetsDefinition]:
         def dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
             """``dbt build`` of the selected models: seeds, models and data tests (the data
             tests are asset checks), with each table's row count. Unit tests check the SQL,
-            not the data: `make test` runs them."""
+            not the data: `make test` runs them. Refuses to read a load that a stopped
+            run left half-committed."""
+            check_no_half_load()
             yield from stream_with_row_counts(dbt.cli(BUILD_ARGS, context=context))
 
         return dbt_models

@@ -9,6 +9,7 @@ from typing import Any
 from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
+from dlt import Pipeline
 from dlt.extract.source import DltSource
 from pydantic import Field
 
@@ -89,31 +90,70 @@ def load(
     """Run the source that ``make_source`` builds from ``endpoints``' arguments; a transient
     failure is retried with backoff, and each table's materialization gets its row count."""
     started = time.monotonic()
-    finish_pending_load(context)
+    recover_pending_load(context, dlt_pipeline(context.op_def.name))
     with retry_transient_failures(context, config), endpoints as arguments:
         results = list(dlt.run(context=context, dlt_source=make_source(**arguments)))
     yield from with_table_metadata(results, f"raw_{context.op_def.name}", started)
 
 
-def finish_pending_load(context: AssetExecutionContext) -> None:
-    """Load what a stopped run extracted but did not load, before extracting anew.
+SOURCES = ("exchange", "git", "github")
+"""The dlt sources loaded by the assets here (each pipeline is named after its source)."""
+STARTED_JOB_STATES = ("started_jobs", "completed_jobs", "failed_jobs")
 
-    dlt's ``run`` would load such packages and return without extracting this run's data,
-    leaving the new data for the run after. Loads are merges on primary keys, so the data of a
-    package loaded twice (once partly) is there once.
+
+class HalfLoadedError(RuntimeError):
+    """A source's tables hold part of a load that a stopped run did not finish."""
+
+
+def partly_loaded_packages(pipeline: Pipeline) -> list[str]:
+    """Load ids of pending packages some of whose jobs already reached the warehouse."""
+    return [
+        load_id
+        for load_id in pipeline.list_normalized_load_packages()
+        if any(
+            pipeline.get_load_package_info(load_id).jobs.get(state) for state in STARTED_JOB_STATES
+        )
+    ]
+
+
+def recover_pending_load(context: AssetExecutionContext, pipeline: Pipeline) -> None:
+    """Before a load: deal with what a stopped run left pending in ``pipeline``.
+
+    A package that no job of had reached the warehouse yet is loaded as it is. A package that
+    was partly loaded is aborted instead, and dlt restores the source's state to before it, so
+    this run extracts that data again: resuming it could run a job the warehouse had committed
+    a second time (a kill between the commit and dlt's record of it), and the merge of a
+    staging table holding rows twice would store them twice. Re-extracting is safe: loads are
+    merges on primary keys, and a re-loaded archive file replaces its own rows.
     """
-    pipeline = dlt_pipeline(context.op_def.name)
-    if pipeline.has_pending_data:
-        packages = (
-            pipeline.list_extracted_load_packages() + pipeline.list_normalized_load_packages()
-        )
+    if not pipeline.has_pending_data:
+        return
+    partly = partly_loaded_packages(pipeline)
+    if partly:
         message = (
-            f"finishing {len(packages)} load package(s) of {pipeline.pipeline_name} that a "
-            "stopped run left pending"
+            f"a stopped run left {len(partly)} load package(s) of {pipeline.pipeline_name} "
+            "partly loaded: aborted, their data is extracted again"
         )
-        context.log.info(message)
-        print(f"recovering: {message}", flush=True)
+        pipeline.abort_packages()
+    else:
+        message = f"finishing the load of {pipeline.pipeline_name} that a stopped run left"
         pipeline.run()
+    context.log.info(message)
+    print(f"recovering: {message}", flush=True)
+
+
+def check_no_half_load() -> None:
+    """Raise :class:`HalfLoadedError` when a source's tables hold a partly finished load: dbt
+    would read bookkeeping (``archive_files``) that disagrees with the data."""
+    for source in SOURCES:
+        pipeline = dlt_pipeline(source)
+        if partly_loaded_packages(pipeline):
+            raise HalfLoadedError(
+                f"raw_{source} holds part of a load that a stopped run did not finish, so its "
+                f"tables may disagree with each other: load {source} first (`make run`, or "
+                f"materialize the raw_{source} assets), which redoes that load, then build the "
+                "models"
+            )
 
 
 def build_exchange_assets() -> AssetsDefinition:

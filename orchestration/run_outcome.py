@@ -38,6 +38,7 @@ SELF_EXPLAINING_ERRORS = frozenset(
         "ArchiveError",
         "EndpointUnreachableError",
         "PostgresUnreachableError",
+        "HalfLoadedError",
     }
 )
 """Tributary's errors for what a user can fix: their message names the cause and what to do."""

@@ -126,26 +126,34 @@ def run_dbt(target: str, *args: str) -> None:
     )
 
 
-def mart_content_hashes() -> dict[str, tuple[int, str]]:
+def mart_content_hashes(ignore: tuple[str, ...] = ()) -> dict[str, tuple[int, str]]:
     """Per table of ``marts``: its row count and a hash of its content that does not depend on
-    row order and sees every bit of every value (doubles included)."""
+    row order and sees every bit of every value (doubles included); columns named in ``ignore``
+    (e.g. ``latest_load_id``, which differs between two loads of the same data) are left out."""
     from ingestion.warehouse import warehouse_kind
     from orchestration.summary import warehouse_cursor
 
-    row_hash = (
-        "cast(hash(t) as hugeint)"
-        if warehouse_kind() == "duckdb"
-        else "('x' || substr(md5(t::text), 1, 16))::bit(64)::bigint"
-    )
     with warehouse_cursor() as cursor:
         cursor.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' "
-            "and table_type = 'BASE TABLE' order by table_name"
+            "select table_name, column_name from information_schema.columns "
+            "where table_schema = 'marts' and table_name in (select table_name from "
+            "information_schema.tables where table_schema = 'marts' and table_type = 'BASE TABLE') "
+            "order by table_name, ordinal_position"
         )
-        tables = [table for (table,) in cursor.fetchall()]
+        columns: dict[str, list[str]] = {}
+        for table, column in cursor.fetchall():
+            columns.setdefault(table, [])
+            if column not in ignore:
+                columns[table].append(f'"{column}"')
         hashes = {}
-        for table in tables:
-            cursor.execute(f"select count(*), cast(sum({row_hash}) as text) from marts.{table} t")
+        for table, kept in columns.items():
+            values = ", ".join(kept)
+            row_hash = (
+                f"cast(hash({values}) as hugeint)"
+                if warehouse_kind() == "duckdb"
+                else f"('x' || substr(md5(row({values})::text), 1, 16))::bit(64)::bigint"
+            )
+            cursor.execute(f"select count(*), cast(sum({row_hash}) as text) from marts.{table}")
             count, digest = cursor.fetchone()
             hashes[table] = (int(count), str(digest))
     return hashes

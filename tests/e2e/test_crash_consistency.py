@@ -1,0 +1,200 @@
+"""A run killed at any stage leaves nothing the next run trips over.
+
+``make run`` (``python -m orchestration.run``) is killed with SIGKILL, process group and all, at
+each stage in turn: the archive extract, the REST tail, the load into the warehouse (after
+some of its jobs committed), the git load, the dbt build and the BI publish. Each next run is
+killed at the next stage; the last one runs to the end. Every rerun must be doing useful work
+within 30 s (no stale run holds the warehouse pool), and the final marts must equal those of a
+clean run in another data folder, value for value, with no duplicate candles and no
+bookkeeping that disagrees with the data.
+
+A stage is recognised by what the run prints (progress lines every 0.01 s, the sources' log
+lines, dbt's lines), not by timing. Postgres gets the load stage.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from dagster import DagsterInstance
+
+from ingestion.warehouse import dlt_pipeline
+from orchestration.build import build_definitions
+from orchestration.environment import apply_local_defaults, prepare_dagster_home
+from orchestration.jobs import DBT_BUILD_JOB
+from orchestration.run_outcome import step_failures
+from orchestration.stale_runs import release_stale_runs
+from orchestration.summary import warehouse_cursor
+
+from conftest import PROJECT_ROOT, isolate_environment, mart_content_hashes
+
+LOAD_LINEAGE = ("latest_load_id",)
+"""Columns naming the load a value came from: two loads of the same data differ there only."""
+USEFUL_WORK_SECONDS = 30
+"""How soon a rerun must be loading: its first progress or log line after the starting line."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    marker: str
+    """A regular expression matching the first line the run prints in that stage."""
+
+
+STAGES = (
+    Stage("archive extract", "progress: exchange extract"),
+    Stage("REST tail", "REST tail of"),
+    Stage("load", r"progress: exchange load .*jobs [1-9]"),  # some jobs committed, not all
+    Stage("git", "progress: git extract"),
+    Stage("dbt", "START sql table model marts."),
+    Stage("BI publish", "Publishing the marts to the BI copy"),
+)
+LOAD = STAGES[2]
+
+
+@dataclass
+class Run:
+    returncode: int
+    output: str
+    first_work_seconds: float | None
+    """Seconds from the start to the first line after the starting line."""
+
+
+def make_run(kill_at: str | None = None, timeout: float = 600) -> Run:
+    """``make run`` in the test's environment; with ``kill_at``, SIGKILL its process group as
+    soon as it prints a line that regular expression matches."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orchestration.run"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "TRIBUTARY_PROGRESS_SECONDS": "0.01"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    timer = threading.Timer(timeout, os.killpg, (process.pid, signal.SIGKILL))
+    timer.start()
+    started, first_work, lines = time.monotonic(), None, []
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line)
+        if first_work is None and len(lines) > 1 and not line.startswith("starting:"):
+            first_work = time.monotonic() - started
+        if kill_at is not None and re.search(kill_at, line):
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+    process.wait()
+    timer.cancel()
+    return Run(process.returncode, "".join(lines), first_work)
+
+
+def duplicate_rows() -> int:
+    """Primary keys held more than once in the raw exchange tables."""
+    with warehouse_cursor() as cursor:
+        cursor.execute(
+            "select (select count(*) from (select 1 from raw_exchange.klines group by exchange, "
+            'market, symbol, "interval", open_time, data_source having count(*) > 1) as k) + '
+            "(select count(*) from (select 1 from raw_exchange.funding_rates group by exchange, "
+            "market, symbol, funding_time having count(*) > 1) as f)"
+        )
+        return int(cursor.fetchone()[0])
+
+
+def bookkeeping_disagreements() -> list[tuple]:
+    """Archive files whose recorded row count is not what the tables hold for them."""
+    with warehouse_cursor() as cursor:
+        cursor.execute(
+            """
+            with held as (
+                select source_file, count(*) as held_rows from raw_exchange.klines
+                group by source_file
+                union all
+                select source_file, count(*) from raw_exchange.funding_rates group by source_file
+            )
+            select files.path, files.row_count, coalesce(held.held_rows, 0)
+            from raw_exchange.archive_files as files
+            left join held on held.source_file = files.path
+            where files.status = 'loaded' and files.row_count <> coalesce(held.held_rows, 0)
+            order by 1
+            """
+        )
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def test_killed_at_every_stage_then_rerun_equals_a_clean_run(monkeypatch, tmp_path):
+    isolate_environment(monkeypatch, tmp_path / "clean", "duckdb")
+    clean = make_run()
+    assert clean.returncode == 0, clean.output[-3000:]
+    expected = mart_content_hashes(ignore=LOAD_LINEAGE)
+
+    isolate_environment(monkeypatch, tmp_path / "killed", "duckdb")
+    for number, stage in enumerate(STAGES):
+        run = make_run(kill_at=stage.marker)
+        assert run.returncode == -signal.SIGKILL, f"{stage.name}: never reached\n{run.output}"
+        assert run.first_work_seconds is not None
+        if number > 0:  # a rerun (the first run also generates the demo's data)
+            assert run.first_work_seconds < USEFUL_WORK_SECONDS, (stage.name, run.output[-2000:])
+    final = make_run()
+    assert final.returncode == 0, final.output[-3000:]
+    assert final.first_work_seconds is not None
+    assert final.first_work_seconds < USEFUL_WORK_SECONDS
+    assert "recovered: run " in final.output  # the BI-publish run left a stale run behind
+    assert "Unable to do partial parsing" not in final.output  # dbt parsed only what changed
+
+    assert duplicate_rows() == 0
+    assert bookkeeping_disagreements() == []
+    assert mart_content_hashes(ignore=LOAD_LINEAGE) == expected
+
+
+@pytest.mark.postgres
+def test_killed_during_the_postgres_load_then_nothing_reads_a_half_load(monkeypatch, tmp_path):
+    """After a kill while loading, a run of dbt alone (the UI's ``dbt_build`` job) refuses to
+    read the half-committed load, saying what to do; the next ``make run`` loads that data
+    again, and the tables agree."""
+    isolate_environment(monkeypatch, tmp_path / "data", "postgres")
+    killed = make_run(kill_at=LOAD.marker)
+    assert killed.returncode == -signal.SIGKILL, killed.output[-3000:]
+    for variable, value in postgres_environment(tmp_path / "data").items():
+        monkeypatch.setenv(variable, value)
+    apply_local_defaults()
+    prepare_dagster_home()
+
+    with DagsterInstance.get() as instance:
+        release_stale_runs(instance)
+        dbt_only = build_definitions().resolve_job_def(DBT_BUILD_JOB)
+        result = dbt_only.execute_in_process(instance=instance, raise_on_error=False)
+    [failure] = step_failures([result])
+    assert failure.cause.startswith("raw_exchange holds part of a load that a stopped run did")
+    assert "load exchange first (`make run`" in failure.cause
+
+    rerun = make_run()
+    assert rerun.returncode == 0, rerun.output[-3000:]
+    assert rerun.first_work_seconds is not None
+    assert rerun.first_work_seconds < USEFUL_WORK_SECONDS
+    assert "partly loaded: aborted, their data is extracted again" in rerun.output
+    assert not dlt_pipeline("exchange").has_pending_data
+    assert duplicate_rows() == 0
+    assert bookkeeping_disagreements() == []
+    marts = mart_content_hashes()
+    assert marts["fct_candles"][0] > 0 and marts["fct_dora_weekly"][0] > 0
+
+
+def postgres_environment(data: Path) -> dict[str, str]:
+    """Point this process at the local Postgres the runs started under ``data``."""
+    import pgserver
+
+    info = pgserver.get_server(data / "postgres").get_postmaster_info()
+    return {
+        "POSTGRES_HOST": str(info.socket_dir),
+        "POSTGRES_PORT": str(info.port or 5432),
+        "POSTGRES_USER": "postgres",
+        "POSTGRES_PASSWORD": "",
+        "POSTGRES_DB": "postgres",
+    }

@@ -208,7 +208,7 @@ class BinanceRest:
         name = rest_interval(interval)
         start_ms, cutoff_ms = epoch_ms(start), epoch_ms(cutoff)
         if start_ms < cutoff_ms:
-            log.info("REST tail of %s %s %s from %s", self.market, symbol, interval, start)
+            log.debug("REST tail of %s %s %s from %s", self.market, symbol, interval, start)
         while start_ms < cutoff_ms:
             rows = self._page(symbol, name, start_ms, cutoff_ms - 1)
             if not rows:

@@ -468,9 +468,15 @@ def exchange_source(
             files = planned_files(markets, symbols, intervals, first_day, cutoff, funding_rates)
             yield from archive_feed(files, checksums, last_open, cutoff)
 
-        for market in markets if "rest" in feeds else ():
-            if not api_urls.get(market):
-                continue
+        rest_markets = [market for market in markets if api_urls.get(market)]
+        if "rest" in feeds and rest_markets:
+            log.info(
+                "REST tail of %s: %d series up to %s",
+                ", ".join(rest_markets),
+                len(rest_markets) * len(symbols) * len(intervals),
+                cutoff.isoformat(),
+            )
+        for market in rest_markets if "rest" in feeds else ():
             rest = BinanceRest(api_urls[market], market, weight_limit=REST_WEIGHT_LIMITS[market])
             for symbol in symbols:
                 for interval in intervals:

@@ -126,6 +126,23 @@ def run_dbt(target: str, *args: str) -> None:
     )
 
 
+def rounded_rows(sql: str) -> list[tuple]:
+    """Rows with numbers as floats rounded to 6 places (Postgres answers numerics as Decimal)."""
+    from decimal import Decimal
+
+    from orchestration.summary import warehouse_cursor
+
+    with warehouse_cursor() as cursor:
+        cursor.execute(sql)
+        return [
+            tuple(
+                round(float(value), 6) if isinstance(value, Decimal | float) else value
+                for value in row
+            )
+            for row in cursor.fetchall()
+        ]
+
+
 def mart_content_hashes(ignore: tuple[str, ...] = ()) -> dict[str, tuple[int, str]]:
     """Per table of ``marts``: its row count and a hash of its content that does not depend on
     row order and sees every bit of every value (doubles included); columns named in ``ignore``

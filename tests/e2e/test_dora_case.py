@@ -31,7 +31,6 @@ Failures: the revert of c3 marks D4 failed, restored by D6 (48 h); the hotfix ta
 failed, restored by D8 at 01-28 09:00 (22 h).
 """
 
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -39,9 +38,8 @@ import pytest
 from ingestion.git import git_source
 from ingestion.warehouse import dlt_pipeline, ensure_local_postgres
 from orchestration.environment import apply_local_defaults
-from orchestration.summary import warehouse_cursor
 
-from conftest import build_with_walk, isolate_environment
+from conftest import build_with_walk, isolate_environment, rounded_rows
 from git_repository import Repository
 
 ENGINEERING_MARTS = ("+fct_dora_weekly", "+fct_dora_monthly", "+fct_deployments", "+fct_incidents")
@@ -88,19 +86,6 @@ def build_case(path: Path) -> dict[str, str]:
     return shas
 
 
-def query(sql: str) -> list[tuple]:
-    """Rows with numbers as floats rounded to 6 places (Postgres answers numerics as Decimal)."""
-    with warehouse_cursor() as cursor:
-        cursor.execute(sql)
-        return [
-            tuple(
-                round(float(value), 6) if isinstance(value, Decimal | float) else value
-                for value in row
-            )
-            for row in cursor.fetchall()
-        ]
-
-
 @pytest.mark.parametrize(
     "warehouse", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
@@ -115,7 +100,7 @@ def test_dora_metrics_from_git_alone_match_the_hand_computed_figures(
     dlt_pipeline("git").run(source)
     build_with_walk(warehouse, *ENGINEERING_MARTS)
 
-    deployments = query(
+    deployments = rounded_rows(
         "select name, cast(deployed_at as text), commit_count, change_count, is_failure "
         "from marts.fct_deployments where repository = 'shop' order by deployed_at"
     )
@@ -134,7 +119,7 @@ def test_dora_metrics_from_git_alone_match_the_hand_computed_figures(
     ]
     assert deployments[2][1].startswith("2025-01-10 15:00:00")  # lightweight: the commit time
 
-    weekly = query(
+    weekly = rounded_rows(
         "select cast(week_start as text), deployment_count, deployment_days, "
         "median_lead_time_hours, change_failure_rate, median_recovery_time_hours "
         "from marts.fct_dora_weekly where repository = 'shop' order by week_start"
@@ -146,7 +131,7 @@ def test_dora_metrics_from_git_alone_match_the_hand_computed_figures(
         ("2025-01-27", 2, 2, 2.0, 0.5, 22.0),  # changes 145, 2, 1 h; D7 failed, D8 restored
     ]
 
-    monthly = query(
+    monthly = rounded_rows(
         "select cast(month_start as text), deployment_count, deployment_days, "
         "median_weekly_deployment_days, median_lead_time_hours, change_failure_rate, "
         "median_recovery_time_hours, deployment_frequency_tier, lead_time_tier, "
@@ -158,6 +143,6 @@ def test_dora_metrics_from_git_alone_match_the_hand_computed_figures(
     # Two of eight deployments failed: 25 % (low: > 15 %). Recoveries 48 and 22 h: median
     # 35 h (medium: under a week, not under a day).
     assert monthly == [("2025-01-01", 8, 7, 2.0, 4.0, 0.25, 35.0, "high", "elite", "low", "medium")]
-    assert shas["b1"] not in {sha for (sha,) in query(
+    assert shas["b1"] not in {sha for (sha,) in rounded_rows(
         "select commit_sha from intermediate.int_engineering__deployment_commits"
     )}  # fmt: skip

@@ -24,16 +24,15 @@ implausibly dated ones have none and are reported once, as `implausible_dates` (
 """
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
 
 from ingestion.git import git_source
 from ingestion.warehouse import dlt_pipeline, ensure_local_postgres
 from orchestration.environment import apply_local_defaults
-from orchestration.summary import data_quality_findings, warehouse_cursor
+from orchestration.summary import data_quality_findings
 
-from conftest import build_with_walk, isolate_environment
+from conftest import build_with_walk, isolate_environment, rounded_rows
 from git_repository import Repository
 
 ENGINEERING_MARTS = (
@@ -60,19 +59,6 @@ def build_wrong_clocks(repo: Repository) -> dict[str, str]:
     return shas
 
 
-def query(sql: str) -> list[tuple]:
-    """Rows with numbers as floats rounded to 6 places (Postgres answers numerics as Decimal)."""
-    with warehouse_cursor() as cursor:
-        cursor.execute(sql)
-        return [
-            tuple(
-                round(float(value), 6) if isinstance(value, Decimal | float) else value
-                for value in row
-            )
-            for row in cursor.fetchall()
-        ]
-
-
 @pytest.mark.parametrize(
     "warehouse", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
@@ -85,30 +71,32 @@ def test_wrong_clocks_neither_stretch_nor_skew_the_dora_marts(warehouse, monkeyp
     build_with_walk(warehouse, *ENGINEERING_MARTS)
 
     # The periods are spanned by plausible activity only: two weeks, one month.
-    weekly = query(
+    weekly = rounded_rows(
         "select cast(week_start as text), deployment_count, change_count, median_lead_time_hours "
         "from marts.fct_dora_weekly where repository = 'clocks' order by week_start"
     )
     first, last = date(2025, 1, 6), date(2025, 1, 13)
     assert len(weekly) == (last - first).days // 7 + 1
     assert weekly == [("2025-01-06", 2, 5, 3.0), ("2025-01-13", 1, 1, 3.0)]
-    assert query(
+    assert rounded_rows(
         "select cast(month_start as text), change_count, median_lead_time_hours "
         "from marts.fct_dora_monthly where repository = 'clocks'"
     ) == [("2025-01-01", 6, 3.0)]
 
     # Every commit is kept and the two wrong clocks flagged; they have no lead time.
-    assert query(
+    assert rounded_rows(
         "select commit_sha from marts.fct_commits "
         "where repository = 'clocks' and has_implausible_date order by committed_at"
     ) == [(shas["epoch"],), (shas["future"],)]
-    assert query("select count(*) from marts.fct_commits where repository = 'clocks'") == [(6,)]
-    assert query(
+    assert rounded_rows("select count(*) from marts.fct_commits where repository = 'clocks'") == [
+        (6,)
+    ]
+    assert rounded_rows(
         "select commit_sha, lead_time_hours, is_authored_after_deployment "
         "from intermediate.int_engineering__deployment_commits "
         "where has_implausible_date order by commit_sha"
     ) == sorted([(shas["epoch"], None, False), (shas["future"], None, False)])
-    assert query(
+    assert rounded_rows(
         "select cast(min(committed_date) as text), cast(max(committed_date) as text) "
         "from marts.fct_repository_daily_commits where repository = 'clocks'"
     ) == [("2025-01-06", "2025-01-13")]
@@ -116,7 +104,7 @@ def test_wrong_clocks_neither_stretch_nor_skew_the_dora_marts(warehouse, monkeyp
     # Reported once, as suspect (`make run` prints these), with the dates that gave them away.
     checks = {
         check: (status, row_count, reason)
-        for check, status, row_count, reason in query(
+        for check, status, row_count, reason in rounded_rows(
             "select check_name, status, row_count, reason from marts.fct_engineering_data_quality "
             "where repository = 'clocks'"
         )

@@ -11,6 +11,7 @@ the test's warehouse; dbt builds the candles and ``fct_rejected_rows``.
 from datetime import UTC, date, datetime
 
 import pytest
+from test_quarantine import DAY, SOURCE  # the same one-symbol archive folder
 
 from ingestion.exchange import RejectedFiles, exchange_source
 from ingestion.exchange.mirror import write_mirror
@@ -21,17 +22,6 @@ from orchestration.summary import warehouse_cursor
 from archive_zips import csv_lines, write_zip_with_checksum
 from conftest import isolate_environment, run_dbt
 
-DAY = "data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2025-01-02.zip"
-SOURCE = {
-    "markets": ["spot"],
-    "symbols": ["BTCUSDT"],
-    "intervals": ["1m"],
-    "start_date": "2025-01-01",
-    "end_date": "2025-01-03",
-    "spot_api_url": "",
-    "usdm_api_url": "",
-    "ccxt_exchanges": {},
-}
 JANUARY_3_AT_5 = 1735880400000000
 """2025-01-03 05:00 UTC in microseconds: a candle of the next day's file."""
 

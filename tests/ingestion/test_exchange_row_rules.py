@@ -13,27 +13,20 @@ import pyarrow as pa
 import pytest
 
 from ingestion.exchange.archive import parse_archive_file
-from ingestion.exchange.layout import Month, daily_klines, monthly_funding_rates, monthly_klines
+from ingestion.exchange.layout import (
+    KLINE_COLUMNS,
+    Month,
+    daily_klines,
+    monthly_funding_rates,
+    monthly_klines,
+)
 from ingestion.exchange.row_rules import find_impossible_rows, instant, kline_rules, number
 
 from archive_zips import zip_bytes
 
 DAY = daily_klines("spot", "BTCUSDT", "1m", date(2025, 1, 1))[0]
 """A daily file of 2025-01-01 (its rows below are in milliseconds)."""
-FIELDS = (
-    "open_time",
-    "open",
-    "high",
-    "low",
-    "close",
-    "volume",
-    "close_time",
-    "quote_volume",
-    "trade_count",
-    "taker_buy_volume",
-    "taker_buy_quote_volume",
-    "ignore",
-)
+FIELDS = KLINE_COLUMNS
 GOOD = {
     "open_time": "1735689600000",  # 2025-01-01 00:00 UTC
     "open": "100.5",

@@ -84,6 +84,20 @@ def test_killed_run_is_marked_failed_and_frees_the_slot(instance):
     assert release_stale_runs(instance) == []  # nothing left to release
 
 
+def test_slot_of_a_run_terminated_from_the_ui_is_freed(instance):
+    """Terminating a dead run in the UI marks it canceled but leaves its slot taken."""
+    holder = start_holder()
+    os.killpg(holder.pid, signal.SIGKILL)
+    holder.wait()
+    instance.report_run_canceled(only_run(instance), "Terminated from the UI")
+    assert held_slots(instance) == 1
+
+    assert release_stale_runs(instance) == []  # nothing to mark failed: it has ended
+
+    assert only_run(instance).status == DagsterRunStatus.CANCELED
+    assert held_slots(instance) == 0
+
+
 def test_live_run_is_left_alone(instance):
     holder = start_holder()
     try:

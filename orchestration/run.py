@@ -45,7 +45,7 @@ from orchestration.run_outcome import (
     step_failures,
     was_interrupted,
 )
-from orchestration.stale_runs import process_tags, release_stale_runs, runs_in_progress
+from orchestration.stale_runs import announce_released_runs, process_tags, runs_in_progress
 from orchestration.summary import data_quality_findings, quarantined_files, table_row_counts
 
 USER_ERROR_EXIT = 2
@@ -176,8 +176,7 @@ def recover_from_stopped_runs(instance: DagsterInstance) -> None:
     The wait is here rather than in Dagster's queue for the pool slot, which neither says
     what it waits for nor lets Ctrl+C or SIGTERM stop it.
     """
-    for line in release_stale_runs(instance):
-        print(f"recovered: {line}; marked failed, its pool slot freed", flush=True)
+    announce_released_runs(instance)
     running = runs_in_progress(instance)
     if not running:
         return
@@ -188,8 +187,7 @@ def recover_from_stopped_runs(instance: DagsterInstance) -> None:
     )
     while running:
         time.sleep(WAIT_POLL_SECONDS)
-        for line in release_stale_runs(instance):
-            print(f"recovered: {line}; marked failed, its pool slot freed", flush=True)
+        announce_released_runs(instance)
         running = runs_in_progress(instance)
 
 

@@ -117,6 +117,12 @@ def release_stale_runs(instance: DagsterInstance) -> list[str]:
     return released
 
 
+def announce_released_runs(instance: DagsterInstance) -> None:
+    """:func:`release_stale_runs`, saying on standard output what it released."""
+    for line in release_stale_runs(instance):
+        print(f"recovered: {line}; marked failed, its pool slot freed", flush=True)
+
+
 def runs_in_progress(instance: DagsterInstance) -> list[str]:
     """One line per run that is running now (after stale ones are released), for the message
     of a run that will wait for them."""

@@ -13,7 +13,7 @@ from dagster import DagsterInstance
 from ingestion.warehouse import ensure_local_postgres
 from orchestration.environment import apply_local_defaults, prepare_dagster_home
 from orchestration.messages import check_sources, guidance
-from orchestration.stale_runs import release_stale_runs
+from orchestration.stale_runs import announce_released_runs
 
 
 def main() -> None:
@@ -28,8 +28,7 @@ def main() -> None:
         sys.exit(f"make ui stopped: {advice}")
     home = prepare_dagster_home()
     with DagsterInstance.get() as instance:
-        for line in release_stale_runs(instance):
-            print(f"recovered: {line}; marked failed, its pool slot freed")
+        announce_released_runs(instance)
     # Start a local Postgres here (when configured so), so the UI's code server reuses it.
     ensure_local_postgres()
     port = os.environ.get("DAGSTER_PORT", "3000")

@@ -1,11 +1,16 @@
-"""Archive zips as the tests read and rewrite them, with nothing but the standard library: a
-file's CSV lines, a re-issued file with its ``.CHECKSUM``, and a re-published corrupt one."""
+"""Archive zips as the tests read and rewrite them, with ``zipfile`` and ``hashlib`` alone: a
+file's CSV lines, a re-issued file with its ``.CHECKSUM``, a re-published corrupt one; and a
+small archive folder written by the demo's mirror generator."""
 
 import hashlib
 import io
 import struct
 import zipfile
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
+
+from ingestion.exchange.mirror import write_mirror
 
 
 def csv_lines(path: Path) -> list[bytes]:
@@ -52,3 +57,16 @@ def corrupt_deflate_data(path: Path) -> None:
     content[member_data_offset(content)] |= 0b110
     path.write_bytes(bytes(content))
     write_checksum(path)
+
+
+def one_symbol_archive(folder: Path, start: date, markets: Sequence[str] = ("spot",)) -> Path:
+    """An archive folder of BTCUSDT one-minute files from ``start`` up to 2025-01-04 12:00."""
+    write_mirror(
+        folder,
+        symbols=("BTCUSDT",),
+        start=start,
+        now=datetime(2025, 1, 4, 12, tzinfo=UTC),
+        markets=tuple(markets),
+        intervals=("1m",),
+    )
+    return folder

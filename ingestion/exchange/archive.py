@@ -25,18 +25,17 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from dlt.sources.helpers.requests import Client
 from requests import RequestException
 
 from ingestion.exchange.layout import FUNDING_RATE, FUNDING_RATE_COLUMNS, KLINE_COLUMNS, ArchiveFile
 from ingestion.exchange.row_rules import (
-    MICROSECOND_THRESHOLD,
     RowRule,
     find_impossible_rows,
     funding_rate_rules,
     kline_rules,
+    to_micros,
 )
 
 EXCHANGE = "binance"
@@ -348,8 +347,7 @@ def _empty(csv_format: CsvFormat) -> pa.Table:
 
 def to_utc_timestamp(epoch: pa.ChunkedArray) -> pa.ChunkedArray:
     """Epoch milliseconds or microseconds (mixed is fine) as UTC microsecond timestamps."""
-    micros = pc.if_else(pc.greater(epoch, MICROSECOND_THRESHOLD), epoch, pc.multiply(epoch, 1_000))
-    return micros.cast(TIMESTAMP)
+    return to_micros(epoch).cast(TIMESTAMP)
 
 
 def _constant(value: str | None, rows: int) -> pa.Array:

@@ -14,12 +14,11 @@ import pytest
 from test_quarantine import DAY, SOURCE  # the same one-symbol archive folder
 
 from ingestion.exchange import RejectedFiles, exchange_source
-from ingestion.exchange.mirror import write_mirror
 from ingestion.warehouse import dlt_pipeline, ensure_local_postgres
 from orchestration.environment import apply_local_defaults
 from orchestration.summary import warehouse_cursor
 
-from archive_zips import csv_lines, write_zip_with_checksum
+from archive_zips import csv_lines, one_symbol_archive, write_zip_with_checksum
 from conftest import isolate_environment, run_dbt
 
 JANUARY_3_AT_5 = 1735880400000000
@@ -70,15 +69,7 @@ def test_impossible_rows_are_quarantined_and_the_market_models_pass(
     isolate_environment(monkeypatch, tmp_path / "data", warehouse)
     apply_local_defaults()
     ensure_local_postgres()
-    folder = tmp_path / "archive"
-    write_mirror(
-        folder,
-        symbols=("BTCUSDT",),
-        start=date(2025, 1, 1),
-        now=datetime(2025, 1, 4, 12, tzinfo=UTC),
-        markets=("spot",),
-        intervals=("1m",),
-    )
+    folder = one_symbol_archive(tmp_path / "archive", date(2025, 1, 1))
     lines = csv_lines(folder / DAY)
     bad = impossible_lines(lines)
     for number, (line, _) in bad.items():

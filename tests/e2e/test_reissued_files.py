@@ -15,12 +15,11 @@ from pathlib import Path
 import pytest
 
 from ingestion.exchange import RejectedFiles, exchange_source
-from ingestion.exchange.mirror import write_mirror
 from ingestion.warehouse import dlt_pipeline, ensure_local_postgres
 from orchestration.environment import apply_local_defaults
 from orchestration.summary import warehouse_cursor
 
-from archive_zips import csv_lines, write_zip_with_checksum
+from archive_zips import csv_lines, one_symbol_archive, write_zip_with_checksum
 from conftest import isolate_environment
 
 DECEMBER = "data/futures/um/monthly/klines/BTCUSDT/1m/BTCUSDT-1m-2024-12.zip"
@@ -107,15 +106,7 @@ def test_a_reissued_file_replaces_exactly_its_own_rows(warehouse, monkeypatch, t
     isolate_environment(monkeypatch, tmp_path / "data", warehouse)
     apply_local_defaults()
     ensure_local_postgres()
-    folder = tmp_path / "archive"
-    write_mirror(
-        folder,
-        symbols=("BTCUSDT",),
-        start=date(2024, 12, 1),
-        now=datetime(2025, 1, 4, 12, tzinfo=UTC),
-        markets=("um",),
-        intervals=("1m",),
-    )
+    folder = one_symbol_archive(tmp_path / "archive", date(2024, 12, 1), markets=("um",))
     assert load(folder).errors == []
     first = versions()
     assert first == {

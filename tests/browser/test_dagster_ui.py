@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from .conftest import Service, free_port
-from conftest import isolate_environment
+from support.environment import isolate_environment
 
 MART = "marts/fct_market_daily"
 RAW = "raw_exchange/klines"

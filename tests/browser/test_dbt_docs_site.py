@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import Service, free_port
-from conftest import isolate_environment
+from support.environment import isolate_environment
 
 MART = "fct_market_daily"
 MART_ID = f"model.tributary.{MART}"

@@ -3,16 +3,13 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from orchestration.dbt_assets import prepare_manifest, tributary_dbt_project
 from orchestration.environment import apply_local_defaults
 
-from conftest import isolate_environment
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from support.environment import PROJECT_ROOT, isolate_environment
 
 
 @pytest.fixture(scope="module")

@@ -31,7 +31,8 @@ from orchestration.bi_copy import (
 )
 from orchestration.build import BUILD_WAREHOUSE_JOB, build_definitions
 
-from conftest import isolate_environment, run_dbt
+from support.environment import isolate_environment
+from support.warehouse import run_dbt
 
 TINY_DEMO = {
     "SOURCES__EXCHANGE__SYMBOLS": json.dumps(["SOLUSDT"]),

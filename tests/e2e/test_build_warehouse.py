@@ -23,8 +23,9 @@ from ingestion.warehouse import PROJECT_ROOT
 from orchestration.run import build_warehouse
 from orchestration.summary import table_row_counts, warehouse_cursor
 
-from conftest import commit_count, isolate_environment, mart_content_hashes, run_dbt
-from git_repository import rev_list_shipped
+from support.environment import isolate_environment
+from support.git_repository import commit_count, rev_list_shipped
+from support.warehouse import mart_content_hashes, run_dbt
 
 MARTS = (
     "marts.dim_repositories",

@@ -33,7 +33,8 @@ from orchestration.run_outcome import step_failures
 from orchestration.stale_runs import release_stale_runs
 from orchestration.summary import warehouse_cursor
 
-from conftest import PROJECT_ROOT, isolate_environment, mart_content_hashes
+from support.environment import PROJECT_ROOT, isolate_environment
+from support.warehouse import mart_content_hashes
 
 LOAD_LINEAGE = ("latest_load_id",)
 """Columns naming the load a value came from: two loads of the same data differ there only."""

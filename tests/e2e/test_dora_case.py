@@ -39,8 +39,9 @@ from ingestion.git import git_source
 from ingestion.warehouse import dlt_pipeline, ensure_local_postgres
 from orchestration.environment import apply_local_defaults
 
-from conftest import build_with_walk, isolate_environment, rounded_rows
-from git_repository import Repository
+from support.environment import isolate_environment
+from support.git_repository import Repository
+from support.warehouse import build_with_walk, rounded_rows
 
 ENGINEERING_MARTS = ("+fct_dora_weekly", "+fct_dora_monthly", "+fct_deployments", "+fct_incidents")
 

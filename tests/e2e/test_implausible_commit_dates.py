@@ -32,8 +32,9 @@ from ingestion.warehouse import dlt_pipeline, ensure_local_postgres
 from orchestration.environment import apply_local_defaults
 from orchestration.summary import data_quality_findings
 
-from conftest import build_with_walk, isolate_environment, rounded_rows
-from git_repository import Repository
+from support.environment import isolate_environment
+from support.git_repository import Repository
+from support.warehouse import build_with_walk, rounded_rows
 
 ENGINEERING_MARTS = (
     "+fct_dora_weekly",

@@ -18,8 +18,9 @@ from ingestion.warehouse import dlt_pipeline, ensure_local_postgres
 from orchestration.environment import apply_local_defaults
 from orchestration.summary import warehouse_cursor
 
-from archive_zips import csv_lines, one_symbol_archive, write_zip_with_checksum
-from conftest import isolate_environment, run_dbt
+from support.archive_zips import csv_lines, one_symbol_archive, write_zip_with_checksum
+from support.environment import isolate_environment
+from support.warehouse import run_dbt
 
 JANUARY_3_AT_5 = 1735880400000000
 """2025-01-03 05:00 UTC in microseconds: a candle of the next day's file."""

@@ -22,7 +22,7 @@ from orchestration.bi_copy import bi_duckdb_path
 from orchestration.environment import apply_local_defaults, demo_world
 from orchestration.summary import warehouse_cursor
 
-from conftest import PROJECT_ROOT
+from support.environment import PROJECT_ROOT
 
 DAY = "data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2025-01-02.zip"
 ONE_SYMBOL_FOLDER = {

@@ -18,8 +18,9 @@ from orchestration.environment import apply_local_defaults
 from orchestration.run import print_summary
 from orchestration.summary import quarantined_files, warehouse_cursor
 
-from archive_zips import csv_lines, write_zip_with_checksum
-from conftest import isolate_environment, run_dbt
+from support.archive_zips import csv_lines, write_zip_with_checksum
+from support.environment import isolate_environment
+from support.warehouse import run_dbt
 
 DAY = "data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2025-01-02.zip"
 SOURCE = {

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import PROJECT_ROOT, SMALL_DEMO
+from support.environment import PROJECT_ROOT, SMALL_DEMO
 
 KEPT = ("PATH", "HOME", "LANG", "TMPDIR", "CHROMIUM")
 """Variables a shell on a fresh machine has; everything Tributary reads is left out."""

@@ -19,8 +19,8 @@ from ingestion.warehouse import dlt_pipeline, ensure_local_postgres
 from orchestration.environment import apply_local_defaults
 from orchestration.summary import warehouse_cursor
 
-from archive_zips import csv_lines, one_symbol_archive, write_zip_with_checksum
-from conftest import isolate_environment
+from support.archive_zips import csv_lines, one_symbol_archive, write_zip_with_checksum
+from support.environment import isolate_environment
 
 DECEMBER = "data/futures/um/monthly/klines/BTCUSDT/1m/BTCUSDT-1m-2024-12.zip"
 JANUARY_1 = "data/futures/um/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2025-01-01.zip"

@@ -15,8 +15,9 @@ from ingestion.warehouse import dlt_pipeline, ensure_local_postgres
 from orchestration.environment import apply_local_defaults
 from orchestration.summary import warehouse_cursor
 
-from conftest import build_with_walk, isolate_environment
-from git_repository import build_release_flow, rev_list_shipped, rewrite_release_flow
+from support.environment import isolate_environment
+from support.git_repository import build_release_flow, rev_list_shipped, rewrite_release_flow
+from support.warehouse import build_with_walk
 
 
 def query(sql: str) -> list[tuple]:

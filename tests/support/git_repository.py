@@ -13,6 +13,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from support.environment import PROJECT_ROOT
+
 
 class Repository:
     """A git repository under construction, with every date fixed."""
@@ -195,3 +197,14 @@ def commit_graph(path: Path) -> list[tuple[str, str]]:
         check=True,
     ).stdout.splitlines()
     return [(line.split(" ", 1)[0], line.partition(" ")[2]) for line in lines]
+
+
+def commit_count(repository: Path = PROJECT_ROOT) -> int:
+    """Commits reachable from HEAD, branches and tags of ``repository``, counted by git itself."""
+    output = subprocess.run(
+        ["git", "-C", str(repository), "rev-list", "--count", "HEAD", "--branches", "--tags"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(output.stdout)

@@ -53,7 +53,7 @@ from ingestion.exchange.layout import Month, monthly_klines
 from ingestion.exchange.mirror import write_mirror
 from ingestion.exchange.source import planned_files
 
-from archive_zips import (  # noqa: F401 (also imported from here by test_exchange_faults)
+from support.archive_zips import (  # noqa: F401 (also imported from here by test_exchange_faults)
     csv_lines,
     member_data_offset,
     sha256_of,

@@ -31,7 +31,8 @@ from orchestration.dlt_assets import WAREHOUSE_POOL
 from orchestration.environment import apply_local_defaults, prepare_dagster_home
 from orchestration.stale_runs import release_stale_runs, stale_run_sensor
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from support.environment import PROJECT_ROOT
+
 HOLDER = Path(__file__).with_name("pool_holder.py")
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from ingestion.git.shipped_commits import Deployment, shipped_commits
 
-from git_repository import (
+from support.git_repository import (
     build_release_flow,
     commit_graph,
     rev_list_shipped,

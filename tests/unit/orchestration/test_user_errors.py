@@ -9,7 +9,6 @@ import os
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import dlt
 import pyarrow as pa
@@ -34,7 +33,7 @@ from orchestration.messages import (
     guidance_for_text,
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from support.environment import PROJECT_ROOT
 
 
 def make_run(timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -22,7 +22,7 @@ from ingestion.exchange.layout import (
 )
 from ingestion.exchange.row_rules import find_impossible_rows, instant, kline_rules, number
 
-from archive_zips import zip_bytes
+from support.archive_zips import zip_bytes
 
 DAY = daily_klines("spot", "BTCUSDT", "1m", date(2025, 1, 1))[0]
 """A daily file of 2025-01-01 (its rows below are in milliseconds)."""

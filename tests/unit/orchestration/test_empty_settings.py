@@ -28,8 +28,8 @@ from orchestration.messages import check_before_run
 from orchestration.run import build_warehouse, starting_line
 from orchestration.summary import table_row_counts, warehouse_cursor
 
-from conftest import isolate_environment
-from git_repository import Repository
+from support.environment import isolate_environment
+from support.git_repository import Repository
 
 
 @pytest.fixture

@@ -52,8 +52,8 @@ from ingestion.exchange import ArchiveError
 from ingestion.exchange.archive import KLINE_CSV, ArchiveReader, read_archive_csv
 from ingestion.exchange.mirror import write_mirror
 
-from archive_zips import corrupt_deflate_data
-from conftest import PROJECT_ROOT
+from support.archive_zips import corrupt_deflate_data
+from support.environment import PROJECT_ROOT
 
 FAULT_SOURCE = {
     "markets": ["spot"],

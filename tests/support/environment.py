@@ -1,0 +1,59 @@
+"""An isolated Tributary environment per test: its own data folder, warehouse and demo sources."""
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+# Everything apply_local_defaults() or the local Postgres may set: each test gets its own values,
+# and monkeypatch restores them afterwards.
+ENV_KEYS = (
+    "WAREHOUSE",
+    "TRIBUTARY_DATA_DIR",
+    "TRIBUTARY_DUCKDB_PATH",
+    "DAGSTER_HOME",
+    "SOURCES__EXCHANGE__ARCHIVE_BASE_URL",
+    "SOURCES__EXCHANGE__SPOT_API_URL",
+    "SOURCES__EXCHANGE__USDM_API_URL",
+    "SOURCES__EXCHANGE__MARKETS",
+    "SOURCES__EXCHANGE__SYMBOLS",
+    "SOURCES__EXCHANGE__INTERVALS",
+    "SOURCES__EXCHANGE__START_DATE",
+    "SOURCES__EXCHANGE__END_DATE",
+    "SOURCES__EXCHANGE__CCXT_EXCHANGES",
+    "SOURCES__GIT__REPOSITORIES",
+    "SOURCES__GIT__REPOSITORY_ROOTS",
+    "SOURCES__GITHUB__REPOSITORIES",
+    "SOURCES__GITHUB__BASE_URL",
+    "SOURCES__GITHUB__ACCESS_TOKEN",
+    "SOURCES__GITHUB__START_DATE",
+    "GITHUB_TOKEN",
+    "POSTGRES_HOST",
+    "POSTGRES_PORT",
+    "POSTGRES_USER",
+    "POSTGRES_PASSWORD",
+    "POSTGRES_DB",
+)
+
+SMALL_DEMO = {
+    "SOURCES__EXCHANGE__SYMBOLS": json.dumps(["BTCUSDT", "SOLUSDT"]),
+    "SOURCES__EXCHANGE__START_DATE": "2025-02-01",
+}
+"""Two symbols (one with quiet minutes) in both markets (spot files in microseconds, futures in
+milliseconds) from February to the demo's "now": a monthly file, two daily files and the REST
+tail of each series."""
+
+
+def isolate_environment(monkeypatch: pytest.MonkeyPatch, data_dir: Path, warehouse: str) -> None:
+    """Point every Tributary setting at ``data_dir`` with the small demo configuration."""
+    monkeypatch.setenv("PATH", os.environ["PATH"])  # apply_local_defaults may extend it
+    for key in ENV_KEYS:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("WAREHOUSE", warehouse)
+    monkeypatch.setenv("TRIBUTARY_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("DAGSTER_HOME", str(data_dir / "dagster"))
+    for key, value in SMALL_DEMO.items():
+        monkeypatch.setenv(key, value)

@@ -32,8 +32,9 @@ from typing import Any
 
 import dlt
 import pyarrow as pa
-from dlt.common.libs.pyarrow import py_arrow_to_table_schema_columns
 from dlt.sources import DltResource
+
+from ingestion.raw_tables import table_columns
 
 DATASET = "commit_graph"
 TABLE = "deployment_commits"
@@ -163,7 +164,7 @@ def commit_graph_source(deployment_commits: pa.Table | None = None) -> DltResour
         name=TABLE,
         write_disposition="replace",
         primary_key=["repository", "commit_sha"],
-        columns=py_arrow_to_table_schema_columns(DEPLOYMENT_COMMITS_SCHEMA),
+        columns=table_columns(DEPLOYMENT_COMMITS_SCHEMA),
     )
 
 

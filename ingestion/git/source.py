@@ -19,6 +19,7 @@ from ingestion.git.mainline import DEFAULT_BRANCH_COMMITS_SCHEMA
 from ingestion.git.repositories import configured_repositories, parse_repository
 from ingestion.git.repository_reader import ReadSettings, TableRows, read_repository
 from ingestion.git.snapshot_tables import BRANCHES_SCHEMA, REPOSITORIES_SCHEMA, TAGS_SCHEMA
+from ingestion.raw_tables import table_columns
 
 __all__ = ["git_source", "parse_repository"]
 
@@ -37,14 +38,18 @@ TABLE_SCHEMAS = {
 tables exist (and dbt builds) even when no repository is configured."""
 
 
-def _table_resource(history: DltResource, table: str, **hints: object) -> DltResource:
-    """A transformer passing on the rows of ``history`` meant for ``table``."""
+def _table_resource(
+    history: DltResource, table: str, deletes: bool = False, **hints: object
+) -> DltResource:
+    """A transformer passing on the rows of ``history`` meant for ``table``, declaring the
+    table's columns (``deletes``: its ``deleted`` flag is a hard delete)."""
 
     def pick(item: TableRows) -> Iterator[pa.Table]:
         if item.table == table:
             yield item.rows
 
-    return dlt.transformer(pick, name=table, data_from=history, **hints)  # type: ignore[call-overload]
+    columns = table_columns(TABLE_SCHEMAS[table], HARD_DELETE if deletes else None)
+    return dlt.transformer(pick, name=table, data_from=history, columns=columns, **hints)  # type: ignore[call-overload]
 
 
 @dlt.source(name="git", section="git")
@@ -89,18 +94,16 @@ def git_source(
     snapshot = {
         "write_disposition": {"disposition": "merge", "strategy": "delete-insert"},
         "merge_key": "repository",
-        "columns": HARD_DELETE,
+        "deletes": True,
     }
     return (
         _table_resource(git_history, "repositories", primary_key="repository", **upsert),
-        _table_resource(
-            git_history, "commits", primary_key=COMMIT_KEY, columns=HARD_DELETE, **upsert
-        ),
+        _table_resource(git_history, "commits", primary_key=COMMIT_KEY, deletes=True, **upsert),
         _table_resource(
             git_history,
             "commit_files",
             primary_key=[*COMMIT_KEY, "file_path"],
-            columns=HARD_DELETE,
+            deletes=True,
             **upsert,
         ),
         _table_resource(git_history, "tags", **snapshot),
@@ -109,7 +112,7 @@ def git_source(
             git_history,
             "default_branch_commits",
             primary_key=COMMIT_KEY,
-            columns=HARD_DELETE,
+            deletes=True,
             **upsert,
         ),
     )

@@ -1,0 +1,27 @@
+"""The dbt unit tests (hand-worked values for every metric) on each warehouse's SQL dialect.
+
+No load is needed: the raw tables are created empty from the dlt sources' declarations, dbt
+builds every model empty (``--empty``), and the unit tests bring their own rows.
+"""
+
+import pytest
+
+from ingestion.warehouse import ensure_local_postgres
+from orchestration.environment import apply_local_defaults
+
+from support.environment import isolate_environment
+from support.raw_schemas import create_empty_raw_tables
+from support.warehouse import run_dbt
+
+
+@pytest.mark.parametrize(
+    "warehouse", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_dbt_unit_tests_pass(warehouse, monkeypatch, tmp_path):
+    isolate_environment(monkeypatch, tmp_path / "data", warehouse)
+    apply_local_defaults()
+    ensure_local_postgres()
+    create_empty_raw_tables()
+    run_dbt(warehouse, "build", "--empty", "--exclude-resource-type", "test",
+            "--exclude-resource-type", "unit_test")  # fmt: skip
+    run_dbt(warehouse, "test", "--select", "test_type:unit")

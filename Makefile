@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export DO_NOT_TRACK := 1
 export RUNTIME__DLTHUB_TELEMETRY := false
 
-.PHONY: install run test lint ui docs bench clean
+.PHONY: install run test test-fast lint ui docs bench clean
 
 install: $(STAMP)
 
@@ -35,10 +35,18 @@ $(CHROMIUM):
 run: $(STAMP) ## build the whole warehouse (WAREHOUSE=duckdb|postgres), offline by default
 	$(BIN)/python -m orchestration.run
 
-test: $(STAMP) $(CHROMIUM) ## lint, then every test (browser tests included)
+# Two pytest workers; a file's tests stay on one worker (they share module fixtures).
+PYTEST := $(BIN)/python -m pytest -n 2 --dist loadfile
+FAST := (unit or dbt) and not postgres
+
+test-fast: $(STAMP) ## the inner loop (~2 min): lint, unit tests, dbt rules and unit tests, on DuckDB
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(PYTEST) -m "$(FAST)"
+
+test: $(STAMP) $(CHROMIUM) ## every test: make test-fast, then Postgres, end to end and browser tests
+	$(MAKE) --no-print-directory test-fast
+	$(PYTEST) -m "not ($(FAST))"
 
 lint: $(STAMP) ## ruff and sqlfluff
 	$(BIN)/ruff check .

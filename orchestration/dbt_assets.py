@@ -1,5 +1,6 @@
 """The dbt project as Dagster assets: every model, seed and snapshot, with dbt tests as checks."""
 
+import fcntl
 import json
 import os
 import re
@@ -26,6 +27,12 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
 
 
+def dbt_target_dir() -> Path:
+    """dbt's target folder: ``DBT_TARGET_PATH`` (dbt's own variable, which dagster-dbt also
+    reads for the folder of each invocation) or ``dbt_project/target``."""
+    return DBT_PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
+
+
 def tributary_dbt_project() -> DbtProject:
     """The dbt project for the configured warehouse; each target keeps its own manifest, since
     the manifest records database names."""
@@ -34,7 +41,7 @@ def tributary_dbt_project() -> DbtProject:
         project_dir=DBT_PROJECT_DIR,
         profiles_dir=PROJECT_ROOT,
         target=kind,
-        target_path=Path("target") / kind,
+        target_path=dbt_target_dir() / kind,
     )
 
 
@@ -96,10 +103,20 @@ def manifest_is_current(project: DbtProject) -> bool:
 
 def ensure_current_manifest(project: DbtProject) -> Path:
     """The manifest, parsed again only when a dbt file changed since: every Dagster process
-    (the UI's code server, each run) loads the definitions, and a parse costs ~20 s."""
-    if not manifest_is_current(project):
-        prepare_manifest(project)
-        _inputs_path(project).write_text(_parse_inputs(_parsed_files()))
+    (the UI's code server, each run) loads the definitions, and a parse costs ~20 s.
+
+    One process parses at a time (a lock file beside the manifest): two processes that load the
+    definitions at once (``make ui`` and ``make run``) would otherwise write the manifest
+    together, and one could read it half written. A process that waited finds it current."""
+    if manifest_is_current(project):
+        return project.manifest_path
+    lock_path = project.manifest_path.with_name("manifest.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not manifest_is_current(project):
+            prepare_manifest(project)
+            _inputs_path(project).write_text(_parse_inputs(_parsed_files()))
     return project.manifest_path
 
 
@@ -169,12 +186,12 @@ def stream_with_row_counts(invocation: DbtCliInvocation) -> Iterator[Any]:
 
 def keep_partial_parse(invocation: DbtCliInvocation) -> None:
     """Keep the invocation's ``partial_parse.msgpack`` where dagster-dbt copies the next one
-    from (``dbt_project/target``), so that the next ``dbt build`` with the same profile parses
+    from (:func:`dbt_target_dir`), so that the next ``dbt build`` with the same profile parses
     only what changed instead of the whole project (about 10 s a time)."""
     written = invocation.target_path / "partial_parse.msgpack"
     if not written.is_file():
         return
-    kept = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
+    kept = dbt_target_dir() / "partial_parse.msgpack"
     kept.parent.mkdir(parents=True, exist_ok=True)
     temp = kept.with_name(f".partial_parse.{os.getpid()}.msgpack")
     shutil.copyfile(written, temp)
@@ -189,7 +206,7 @@ KEPT_INVOCATIONS = 10
 def prune_invocation_folders(keep: int = KEPT_INVOCATIONS) -> None:
     """Remove all but the newest ``keep`` invocation folders (about 13 MB each, two per run: an
     hourly schedule would otherwise fill a disk); the newest keep their ``dbt.log`` to read."""
-    target = DBT_PROJECT_DIR / "target"
+    target = dbt_target_dir()
     folders = sorted(
         (path for path in target.glob("*-*-*") if INVOCATION_FOLDER.match(path.name)),
         key=lambda path: path.stat().st_mtime,

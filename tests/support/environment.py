@@ -7,6 +7,10 @@ from pathlib import Path
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+DBT_TARGET_DIR = PROJECT_ROOT / "dbt_project" / "target" / f"tests_{WORKER}"
+"""dbt's target folder for the tests of one pytest-xdist worker: two workers never write one
+manifest at once, and each worker's runs parse only what changed since its previous one."""
 
 # Everything apply_local_defaults() or the local Postgres may set: each test gets its own values,
 # and monkeypatch restores them afterwards.
@@ -31,6 +35,7 @@ ENV_KEYS = (
     "SOURCES__GITHUB__ACCESS_TOKEN",
     "SOURCES__GITHUB__START_DATE",
     "GITHUB_TOKEN",
+    "DBT_TARGET_PATH",
     "POSTGRES_HOST",
     "POSTGRES_PORT",
     "POSTGRES_USER",
@@ -55,5 +60,6 @@ def isolate_environment(monkeypatch: pytest.MonkeyPatch, data_dir: Path, warehou
     monkeypatch.setenv("WAREHOUSE", warehouse)
     monkeypatch.setenv("TRIBUTARY_DATA_DIR", str(data_dir))
     monkeypatch.setenv("DAGSTER_HOME", str(data_dir / "dagster"))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(DBT_TARGET_DIR))
     for key, value in SMALL_DEMO.items():
         monkeypatch.setenv(key, value)

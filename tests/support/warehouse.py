@@ -5,7 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from support.environment import PROJECT_ROOT
+from support.environment import DBT_TARGET_DIR, PROJECT_ROOT
 
 
 def build_with_walk(target: str, *selectors: str) -> None:
@@ -38,7 +38,7 @@ def run_dbt(target: str, *args: str) -> None:
             "--target",
             target,
             "--target-path",
-            str(project.project_dir / "target" / f"{target}_tests"),
+            str(DBT_TARGET_DIR / f"{target}_cli"),
             "--quiet",
         ],
         env={**os.environ, "DO_NOT_TRACK": "1"},

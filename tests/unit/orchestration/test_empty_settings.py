@@ -3,13 +3,11 @@ only an unset variable falls back to the demo's default.
 
 Each list setting is set to ``'[]'`` (the ccxt exchanges to ``'{}'``) in the test's isolated
 environment, and the source is run the way ``make run`` runs it (arguments from
-``orchestration.environment``, the rest resolved by dlt) into a real DuckDB file. Then the
-whole warehouse is built with every source switched off, on DuckDB and on Postgres: the
-loads read nothing and every model still builds.
+``orchestration.environment``, the rest resolved by dlt) into a real DuckDB file. The whole
+warehouse built with every source switched off is in ``tests/e2e/test_sources_switched_off.py``.
 """
 
 import pytest
-from dagster import DagsterInstance
 
 from ingestion.exchange import exchange_source
 from ingestion.exchange.settings import check_exchange_settings
@@ -25,7 +23,7 @@ from orchestration.environment import (
     uses_local_github,
 )
 from orchestration.messages import check_before_run
-from orchestration.run import build_warehouse, starting_line
+from orchestration.run import starting_line
 from orchestration.summary import table_row_counts, warehouse_cursor
 
 from support.environment import isolate_environment
@@ -137,20 +135,3 @@ def test_empty_bot_patterns_flag_no_bot(environment, tmp_path):
     environment.setenv("SOURCES__GIT__BOT_PATTERNS", "[]")  # re-reads every commit
     dlt_pipeline("git").run(git_source(**source))
     assert count("select count(*) from raw_git.commits where is_bot") == 0
-
-
-@pytest.mark.parametrize(
-    "warehouse", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def test_everything_switched_off_builds_an_empty_warehouse(warehouse, monkeypatch, tmp_path):
-    isolate_environment(monkeypatch, tmp_path / "data", warehouse)
-    for variable in (
-        "SOURCES__EXCHANGE__SYMBOLS",
-        "SOURCES__GIT__REPOSITORIES",
-        "SOURCES__GITHUB__REPOSITORIES",
-    ):
-        monkeypatch.setenv(variable, "[]")
-    assert build_warehouse(DagsterInstance.ephemeral()).success
-    counts = table_row_counts()
-    assert counts["raw_exchange.klines"] == counts["raw_git.commits"] == 0
-    assert counts["marts.fct_candles"] == counts["marts.fct_commits"] == 0

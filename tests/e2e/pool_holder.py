@@ -1,6 +1,6 @@
 """A run that takes the ``warehouse`` pool's slot and keeps it until it is killed.
 
-``python tests/unit/orchestration/pool_holder.py`` in a Tributary environment (``DAGSTER_HOME``
+``python tests/e2e/pool_holder.py`` in a Tributary environment (``DAGSTER_HOME`` set up
 by ``prepare_dagster_home``): it runs one asset of the pool the way ``make run`` runs its job
 (in process, tagged with its process) and prints ``holding`` once it has the slot.
 """

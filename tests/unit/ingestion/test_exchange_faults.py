@@ -527,7 +527,7 @@ def test_short_body_without_length_is_caught_by_the_checksum(fault_mirror, tmp_p
 RUN_IN_SUBPROCESS = """
 import json, sys
 from pathlib import Path
-sys.path[:0] = [sys.argv[1], str(Path(sys.argv[1]).parent)]
+sys.path[:0] = [sys.argv[1], str(Path(sys.argv[1]).parents[1])]
 from test_exchange_archive import run_pipeline
 run_pipeline(Path(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4]))
 """

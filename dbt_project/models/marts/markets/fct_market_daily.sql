@@ -1,6 +1,17 @@
+{#-
+    The daily candles of fct_candles (interval `1d`) with their returns, and the realised
+    volatility of each day from its one-minute log returns.
+-#}
 with
 
-candles as (
+daily_candles as (
+
+    select * from {{ ref('fct_candles') }}
+    where candle_interval = '1d'
+
+),
+
+candles_1m as (
 
     select * from {{ ref('int_markets__candles_1m') }}
 
@@ -15,19 +26,13 @@ minute_returns as (
         market,
         symbol,
         open_at,
-        open_price,
-        high_price,
-        low_price,
         close_price,
-        base_volume,
-        quote_volume,
-        trade_count,
         lag(close_price, 1, open_price) over (
             partition by exchange, market, symbol
             order by open_at
         ) as reference_price
 
-    from candles
+    from candles_1m
 
 ),
 
@@ -48,21 +53,13 @@ minute_log_returns as (
 
 ),
 
-daily_candles as (
+daily_volatility as (
 
     select
         exchange,
         market,
         symbol,
         cast(open_at as date) as trading_date,
-        {{ first_by('open_price', 'open_at') }} as open_price,
-        max(high_price) as high_price,
-        min(low_price) as low_price,
-        {{ last_by('close_price', 'open_at') }} as close_price,
-        sum(base_volume) as base_volume,
-        sum(quote_volume) as quote_volume,
-        sum(trade_count) as trade_count,
-        count(*) as candle_count,
         -- Added exactly (exact_sum): two builds of the same data give the same bits.
         sqrt({{ exact_sum('log_return * log_return') }}) as realized_volatility
 
@@ -74,10 +71,23 @@ daily_candles as (
 daily_returns as (
 
     select
-        *,
-        lag(close_price) over (
-            partition by exchange, market, symbol
-            order by trading_date
+        daily_candles.exchange,
+        daily_candles.market,
+        daily_candles.symbol,
+        cast(daily_candles.open_at as date) as trading_date,
+        daily_candles.open_price,
+        daily_candles.high_price,
+        daily_candles.low_price,
+        daily_candles.close_price,
+        daily_candles.base_volume,
+        daily_candles.quote_volume,
+        daily_candles.vwap,
+        daily_candles.trade_count,
+        daily_candles.candle_count,
+        daily_candles.is_complete,
+        lag(daily_candles.close_price) over (
+            partition by daily_candles.exchange, daily_candles.market, daily_candles.symbol
+            order by daily_candles.open_at
         ) as previous_close_price
 
     from daily_candles
@@ -87,45 +97,51 @@ daily_returns as (
 final as (
 
     select
-        exchange,
-        market,
-        symbol,
-        trading_date,
-        cast(open_price as numeric(38, 8)) as open_price,
-        cast(high_price as numeric(38, 8)) as high_price,
-        cast(low_price as numeric(38, 8)) as low_price,
-        cast(close_price as numeric(38, 8)) as close_price,
-        cast(base_volume as numeric(38, 8)) as base_volume,
-        cast(quote_volume as numeric(38, 8)) as quote_volume,
-        {{ round_double(
-            'cast(quote_volume as double precision)'
-            ~ ' / nullif(cast(base_volume as double precision), 0)'
-        ) }} as vwap,
-        cast(trade_count as bigint) as trade_count,
-        cast(candle_count as integer) as candle_count,
-        candle_count = 1440 as is_complete,
-        cast(previous_close_price as numeric(38, 8)) as previous_close_price,
+        daily_returns.exchange,
+        daily_returns.market,
+        daily_returns.symbol,
+        daily_returns.trading_date,
+        cast(daily_returns.open_price as numeric(38, 8)) as open_price,
+        cast(daily_returns.high_price as numeric(38, 8)) as high_price,
+        cast(daily_returns.low_price as numeric(38, 8)) as low_price,
+        cast(daily_returns.close_price as numeric(38, 8)) as close_price,
+        cast(daily_returns.base_volume as numeric(38, 8)) as base_volume,
+        cast(daily_returns.quote_volume as numeric(38, 8)) as quote_volume,
+        daily_returns.vwap,
+        cast(daily_returns.trade_count as bigint) as trade_count,
+        cast(daily_returns.candle_count as integer) as candle_count,
+        daily_returns.is_complete,
+        cast(daily_returns.previous_close_price as numeric(38, 8)) as previous_close_price,
         -- (close - previous) / previous: the subtraction is exact in numeric.
         {{ round_double(
-            'case when previous_close_price > 0 then'
-            ~ ' cast(close_price - previous_close_price as double precision)'
-            ~ ' / cast(previous_close_price as double precision) end'
+            'case when daily_returns.previous_close_price > 0 then'
+            ~ ' cast(daily_returns.close_price - daily_returns.previous_close_price'
+            ~ ' as double precision)'
+            ~ ' / cast(daily_returns.previous_close_price as double precision) end'
         ) }} as simple_return,
         {{ round_double(
-            'case when close_price > 0 and previous_close_price > 0 then ln('
-            ~ 'cast(close_price as double precision)'
-            ~ ' / cast(previous_close_price as double precision)) end'
+            'case when daily_returns.close_price > 0'
+            ~ ' and daily_returns.previous_close_price > 0 then ln('
+            ~ 'cast(daily_returns.close_price as double precision)'
+            ~ ' / cast(daily_returns.previous_close_price as double precision)) end'
         ) }} as log_return,
-        cast(high_price - low_price as numeric(38, 8)) as price_range,
+        cast(daily_returns.high_price - daily_returns.low_price as numeric(38, 8)) as price_range,
         {{ round_double(
-            'cast(high_price - low_price as double precision)'
-            ~ ' / nullif(cast(open_price as double precision), 0)'
+            'cast(daily_returns.high_price - daily_returns.low_price as double precision)'
+            ~ ' / nullif(cast(daily_returns.open_price as double precision), 0)'
         ) }} as range_pct,
-        {{ round_double('realized_volatility') }} as realized_volatility,
-        {{ round_double('realized_volatility * sqrt(cast(365 as double precision))') }}
-            as realized_volatility_annualized
+        {{ round_double('daily_volatility.realized_volatility') }} as realized_volatility,
+        {{ round_double(
+            'daily_volatility.realized_volatility * sqrt(cast(365 as double precision))'
+        ) }} as realized_volatility_annualized
 
     from daily_returns
+    left join daily_volatility
+        on
+            daily_returns.exchange = daily_volatility.exchange
+            and daily_returns.market = daily_volatility.market
+            and daily_returns.symbol = daily_volatility.symbol
+            and daily_returns.trading_date = daily_volatility.trading_date
 
 )
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import contextlib
 import functools
 import hashlib
 import json
@@ -34,17 +33,23 @@ import math
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
+from demo.http_server import (
+    FaultQueue,
+    LocalServer,
+    OwnedServer,
+    PendingFault,
+    StandInHandler,
+    query_params,
+)
 from ingestion.exchange import mirror
 from ingestion.exchange.defaults import DEFAULT_SYMBOLS
 from ingestion.exchange.layout import INTERVAL_MILLISECONDS, Month
-from ingestion.local_server import FaultQueue, LocalServer, OwnedServer, PendingFault
 
 log = logging.getLogger(__name__)
 
@@ -347,7 +352,6 @@ class LocalExchange(LocalServer):
         self.weight_window_seconds = weight_window_seconds
         self.candles = CandleBook(maintenance, listed_from)
         self.faults = Faults()
-        self.requests: list[tuple[str, str, int]] = []
         self._weight_lock = threading.Lock()
         self._weights: dict[int, int] = {}
 
@@ -520,43 +524,11 @@ class _Server(OwnedServer):
     owner: LocalExchange
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(StandInHandler):
     server: _Server
-    protocol_version = "HTTP/1.1"
     server_version = "tributary-local-exchange"
-    timeout = 60
 
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s " + format, self.address_string(), *args)
-
-    # --- dispatch ---
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
-
-    def _handle(self, method: str) -> None:
-        exchange = self.server.owner
-        split = urlsplit(self.path)
-        if split.path.startswith("/_control/"):
-            self._control(method, split.path)
-            return
-        self._truncate = False
-        self._method, self._logged = method, False
-        try:
-            self._serve(method, split.path, self.path)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
-        finally:
-            if not self._logged:  # closed without an answer
-                exchange.requests.append((method, self.path, 0))
-
-    def _serve(self, method: str, path: str, target: str) -> None:
+    def serve(self, method: str, path: str, target: str) -> None:
         exchange = self.server.owner
         fault = exchange.faults.take(target)
         if fault is not None:
@@ -567,7 +539,7 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.kind == "slow":
                 time.sleep(fault.delay_seconds)
             elif fault.kind == "truncate":
-                self._truncate = True
+                self.truncate = True
             elif fault.kind == "rate_limit":
                 self._error(
                     429,
@@ -592,7 +564,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._error(503, -1001, "Service Unavailable.")
                 return
         if method != "GET":
-            self._send(405, b"method not allowed\n", "text/plain")
+            self.send(405, b"method not allowed\n", "text/plain")
             return
         if path.startswith("/data/"):
             self._archive(path, bad_checksum=fault is not None and fault.kind == "bad_checksum")
@@ -600,9 +572,9 @@ class _Handler(BaseHTTPRequestHandler):
         prefix, _, endpoint = path.rpartition("/")
         market = MARKETS.get(prefix)
         if market is None:
-            self._send(404, b"not found\n", "text/plain")
+            self.send(404, b"not found\n", "text/plain")
             return
-        params = {key: values[-1] for key, values in parse_qs(urlsplit(target).query).items()}
+        params = query_params(target)
         try:
             if endpoint == "klines":
                 rows, weight = exchange.klines(market, params)
@@ -614,21 +586,21 @@ class _Handler(BaseHTTPRequestHandler):
             elif endpoint == "ping":
                 self._api({}, 1)
             else:
-                self._send(404, b"not found\n", "text/plain")
+                self.send(404, b"not found\n", "text/plain")
         except BinanceError as error:
             self._error(error.status, error.code, error.msg, weight=1)
 
     def _archive(self, path: str, bad_checksum: bool) -> None:
         content = self.server.owner.archive_file(path)
         if content is None:
-            self._send(404, b"not found\n", "text/plain")
+            self.send(404, b"not found\n", "text/plain")
             return
         if bad_checksum:
             name = content.decode(errors="replace").split()[-1]
             wrong = hashlib.sha256(b"not the file " + content).hexdigest()
             content = f"{wrong}  {name}\n".encode()
         kind = "application/zip" if path.endswith(".zip") else "text/plain"
-        self._send(200, content, kind)
+        self.send(200, content, kind)
 
     def _api(self, payload: Any, weight: int) -> None:
         used, retry_after = self.server.owner._spend(weight)
@@ -643,7 +615,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         body = json.dumps(payload, separators=(",", ":")).encode()
-        self._send(200, body, "application/json", used_weight=used)
+        self.send(200, body, "application/json", used_weight=used)
 
     def _error(
         self,
@@ -658,60 +630,22 @@ class _Handler(BaseHTTPRequestHandler):
         if used is None:
             used = self.server.owner._spend(weight)[0] if weight else None
         body = json.dumps({"code": code, "msg": msg}, separators=(",", ":")).encode()
-        self._send(status, body, "application/json", headers, used_weight=used)
+        self.send(status, body, "application/json", headers, used_weight=used)
 
-    def _send(
+    def send(
         self,
         status: int,
         body: bytes,
-        content_type: str,
+        content_type: str | None,
         headers: dict[str, str] | None = None,
         *,
         used_weight: int | None = None,
     ) -> None:
-        exchange = self.server.owner
-        if not self._logged:  # before answering, so the log is complete once the client has it
-            exchange.requests.append((self._method, self.path, status))
-            self._logged = True
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        weight = exchange.used_weight() if used_weight is None else used_weight
-        self.send_header("X-MBX-USED-WEIGHT-1M", str(weight))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self._truncate:
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-            return
-        self.wfile.write(body)
-
-    # --- control ---
-
-    def _control(self, method: str, path: str) -> None:
-        exchange = self.server.owner
-        self._truncate, self._logged = False, True
-        if path == "/_control/faults" and method == "POST":
-            length = int(self.headers.get("Content-Length") or 0)
-            try:
-                spec = json.loads(self.rfile.read(length) or b"{}")
-                fault = exchange.faults.add(**spec)
-            except (TypeError, ValueError) as error:
-                self._send(400, json.dumps({"error": str(error)}).encode(), "application/json")
-                return
-            self._send(201, json.dumps(asdict(fault)).encode(), "application/json")
-        elif path == "/_control/faults" and method == "DELETE":
-            exchange.faults.clear()
-            self._send(204, b"", "application/json")
-        elif path == "/_control/faults" and method == "GET":
-            pending = [asdict(fault) for fault in exchange.faults.pending()]
-            self._send(200, json.dumps(pending).encode(), "application/json")
-        elif path == "/_control/requests" and method == "GET":
-            self._send(200, json.dumps(exchange.requests).encode(), "application/json")
-        else:
-            self._send(404, b"not found\n", "text/plain")
+        """Every answer carries the weight used in the current window (``used_weight``: the
+        total this request's weight was counted in)."""
+        weight = self.server.owner.used_weight() if used_weight is None else used_weight
+        weight_header = {"X-MBX-USED-WEIGHT-1M": str(weight)}
+        super().send(status, body, content_type, {**weight_header, **(headers or {})})
 
 
 # --- command line ------------------------------------------------------------------------------
@@ -747,10 +681,7 @@ def main(argv: Iterable[str] | None = None) -> None:
         symbols=args.symbols.split(","),
         weight_limit=args.weight_limit,
     )
-    with exchange:
-        print(f"local exchange serving {args.mirror} at {exchange.url}", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+    exchange.serve_in_foreground(f"local exchange serving {args.mirror}")
 
 
 if __name__ == "__main__":

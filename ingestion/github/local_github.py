@@ -42,7 +42,6 @@ Run it in the foreground::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
 import logging
@@ -51,14 +50,20 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
-from ingestion.local_server import FaultQueue, LocalServer, OwnedServer, PendingFault
+from demo.http_server import (
+    FaultQueue,
+    LocalServer,
+    OwnedServer,
+    PendingFault,
+    StandInHandler,
+    query_params,
+)
 
 log = logging.getLogger(__name__)
 
@@ -280,7 +285,6 @@ class LocalGitHub(LocalServer):
         self._token = token
         self.rate = RateLimit(rate_limit, rate_limit_window_seconds, time.time)
         self.faults = Faults()
-        self.requests: list[tuple[str, str, int]] = []
         self.lock = threading.RLock()
         """Held while an answer is computed: hold it to change :attr:`world` under traffic."""
 
@@ -464,42 +468,14 @@ class _Server(OwnedServer):
     owner: LocalGitHub
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(StandInHandler):
     server: _Server
-    protocol_version = "HTTP/1.1"
     server_version = "tributary-local-github"
-    timeout = 60
     disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
+    json_type = "application/json; charset=utf-8"
+    no_content_type = None
 
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s " + format, self.address_string(), *args)
-
-    def do_GET(self) -> None:
-        self._handle("GET")
-
-    def do_POST(self) -> None:
-        self._handle("POST")
-
-    def do_DELETE(self) -> None:
-        self._handle("DELETE")
-
-    def _handle(self, method: str) -> None:
-        github = self.server.owner
-        split = urlsplit(self.path)
-        self._method, self._logged = method, False
-        if split.path.startswith("/_control/"):
-            self._logged = True
-            self._control(method, split.path)
-            return
-        try:
-            self._serve(method, split.path, self.path)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
-        finally:
-            if not self._logged:  # closed without an answer
-                github.requests.append((method, self.path, 0))
-
-    def _serve(self, method: str, path: str, target: str) -> None:
+    def serve(self, method: str, path: str, target: str) -> None:
         github = self.server.owner
         fault = github.faults.take(target)
         if fault is not None:
@@ -508,7 +484,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             if fault.kind == "server_error":
-                self._send(fault.status, b"", "text/plain")
+                self.send(fault.status, b"", "text/plain")
                 return
             if fault.kind == "primary_limit":
                 github.rate.exhaust(fault.retry_after)
@@ -530,9 +506,9 @@ class _Handler(BaseHTTPRequestHandler):
         if not github.authorized(self.headers.get("Authorization")):
             self._error(GitHubApiError(401, "Bad credentials"))
             return
-        params = {key: values[-1] for key, values in parse_qs(urlsplit(target).query).items()}
+        params = query_params(target)
         if path.rstrip("/") == "/rate_limit":
-            self._json(200, json.dumps(github.rate_limit_payload()).encode())
+            self.send_json(200, json.dumps(github.rate_limit_payload()).encode())
             return
         try:
             with github.lock:
@@ -554,7 +530,7 @@ class _Handler(BaseHTTPRequestHandler):
         etag = etag_of(body)
         headers["ETag"] = etag
         if etag_matches(self.headers.get("If-None-Match"), etag):
-            self._send(304, b"", None, {"ETag": etag})  # a 304 spends nothing
+            self.send(304, b"", None, {"ETag": etag})  # a 304 spends nothing
             return
         if not github.rate.spend():
             reset = github.rate.snapshot()["reset"]
@@ -566,7 +542,7 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             )
             return
-        self._json(200, body, headers)
+        self.send_json(200, body, headers)
 
     def _error(self, error: GitHubApiError, headers: dict[str, str] | None = None) -> None:
         payload = {
@@ -574,58 +550,22 @@ class _Handler(BaseHTTPRequestHandler):
             "documentation_url": error.documentation_url,
             "status": str(error.status),
         }
-        self._json(error.status, json.dumps(payload).encode(), headers)
+        self.send_json(error.status, json.dumps(payload).encode(), headers)
 
-    def _json(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
-        self._send(status, body, "application/json; charset=utf-8", headers)
-
-    def _send(
+    def send(
         self,
         status: int,
         body: bytes,
         content_type: str | None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        github = self.server.owner
-        if not self._logged:  # before answering, so the log is complete once the client has it
-            github.requests.append((self._method, self.path, status))
-            self._logged = True
-        self.send_response(status)
-        if content_type:
-            self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("X-GitHub-Api-Version-Selected", "2022-11-28")
-        for name, value in github.rate.headers().items():
-            self.send_header(name, value)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        if body:
-            self.wfile.write(body)
+        """Every answer carries the API version and the rate limit's state."""
+        version = {"X-GitHub-Api-Version-Selected": "2022-11-28"}
+        rate = self.server.owner.rate.headers()
+        super().send(status, body, content_type, {**version, **rate, **(headers or {})})
 
-    # --- control ---
-
-    def _control(self, method: str, path: str) -> None:
-        github = self.server.owner
-        if path == "/_control/faults" and method == "POST":
-            length = int(self.headers.get("Content-Length") or 0)
-            try:
-                spec = json.loads(self.rfile.read(length) or b"{}")
-                fault = github.faults.add(**spec)
-            except (TypeError, ValueError) as error:
-                self._json(400, json.dumps({"error": str(error)}).encode())
-                return
-            self._json(201, json.dumps(asdict(fault)).encode())
-        elif path == "/_control/faults" and method == "DELETE":
-            github.faults.clear()
-            self._send(204, b"", None)
-        elif path == "/_control/faults" and method == "GET":
-            pending = [asdict(fault) for fault in github.faults.pending()]
-            self._json(200, json.dumps(pending).encode())
-        elif path == "/_control/requests" and method == "GET":
-            self._json(200, json.dumps(github.requests).encode())
-        else:
-            self._json(404, b'{"message":"Not Found"}')
+    def control_not_found(self) -> None:
+        self.send_json(404, b'{"message":"Not Found"}')
 
 
 # --- command line ------------------------------------------------------------------------------
@@ -649,10 +589,7 @@ def main(argv: Iterable[str] | None = None) -> None:
         rate_limit=args.rate_limit,
         rate_limit_window_seconds=args.rate_limit_window,
     )
-    with github:
-        print(f"local GitHub serving {args.world} at {github.url}", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+    github.serve_in_foreground(f"local GitHub serving {args.world}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The local defaults of a Tributary run, applied only where the environment says nothing.
 
 Offline by design, online by configuration: with no exchange endpoint configured, the exchange
-source talks HTTP to a local exchange on 127.0.0.1 (:mod:`ingestion.exchange.local_exchange`)
+source talks HTTP to a local exchange on 127.0.0.1 (:mod:`demo.exchange.server`)
 that serves a generated archive mirror under ``data/mirror`` and a REST klines endpoint, with its
 clock set to the demo's "now". Setting ``SOURCES__EXCHANGE__ARCHIVE_BASE_URL`` (e.g.
 ``https://data.binance.vision``) switches to the real endpoints (REST hosts default to Binance's)
@@ -25,17 +25,18 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from demo import DEMO_NOW
+from demo.exchange.binance_api import split_symbol
+from demo.exchange.mirror import write_mirror
+from demo.exchange.server import LocalExchange
 from ingestion.exchange.defaults import (
     DEFAULT_INTERVALS,
     DEFAULT_MARKETS,
     DEFAULT_START_DATE,
     DEFAULT_SYMBOLS,
-    DEMO_NOW,
     SPOT_API_URL,
     USDM_API_URL,
 )
-from ingestion.exchange.local_exchange import LocalExchange, split_symbol
-from ingestion.exchange.mirror import write_mirror
 from ingestion.github.demo_world import DemoWorld, write_demo_world
 from ingestion.github.local_github import LocalGitHub
 from ingestion.warehouse import PROJECT_ROOT, config_value, data_dir, duckdb_path

@@ -99,7 +99,8 @@ class LocalServer:
 
     def serve_in_foreground(self, what: str) -> None:
         """Start, print ``<what> at <url>`` (the line a caller waits for) and serve until
-        interrupted."""
+        interrupted, logging to stderr."""
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
         with self:
             print(f"{what} at {self.url}", flush=True)
             with contextlib.suppress(KeyboardInterrupt):
@@ -126,9 +127,16 @@ class FaultQueue(Generic[F]):
     """Faults waiting to be applied to requests, shared by the server's threads; each applies to
     the next ``times`` requests it matches."""
 
+    kinds: tuple[str, ...] = ()
+    """The fault kinds the stand-in knows."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: list[F] = []
+
+    def _check_kind(self, kind: str) -> None:
+        if kind not in self.kinds:
+            raise ValueError(f"unknown fault {kind!r}; expected one of {', '.join(self.kinds)}")
 
     def _push(self, fault: F) -> F:
         with self._lock:
@@ -163,8 +171,9 @@ def query_params(target: str) -> dict[str, str]:
 
 class StandInHandler(BaseHTTPRequestHandler):
     """Dispatch shared by the stand-ins: ``/_control/...`` to :meth:`control`, everything else to
-    :meth:`serve`, which each stand-in implements; :meth:`send` logs the request before answering,
-    so the log is complete once the client has the answer."""
+    :meth:`serve`, which each stand-in implements, with the pending fault that applies to it
+    (``disconnect`` is applied here); :meth:`send` logs the request before answering, so the log
+    is complete once the client has the answer."""
 
     server: OwnedServer
     protocol_version = "HTTP/1.1"
@@ -194,15 +203,22 @@ class StandInHandler(BaseHTTPRequestHandler):
             self.control(method, path)
             return
         try:
-            self.serve(method, path, self.path)
+            fault = self.server.owner.faults.take(self.path)
+            if fault is not None:
+                log.info("fault %s on %s %s", fault.kind, method, self.path)
+                if fault.kind == "disconnect":  # every stand-in has it
+                    self.close_connection = True
+                    return
+            self.serve(method, path, self.path, fault)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         finally:
             if not self.logged:  # closed without an answer
                 self.server.owner.requests.append((method, self.path, 0))
 
-    def serve(self, method: str, path: str, target: str) -> None:
-        """Answer ``method`` on ``path`` (``target``: the path with its query)."""
+    def serve(self, method: str, path: str, target: str, fault: Any) -> None:
+        """Answer ``method`` on ``path`` (``target``: the path with its query), with ``fault``
+        the fault that applies to this request (None: none does)."""
         raise NotImplementedError
 
     def send(

@@ -29,6 +29,7 @@ from demo import DEMO_NOW
 from demo.exchange.binance_api import split_symbol
 from demo.exchange.mirror import write_mirror
 from demo.exchange.server import LocalExchange
+from demo.github.server import LocalGitHub
 from ingestion.exchange.defaults import (
     DEFAULT_INTERVALS,
     DEFAULT_MARKETS,
@@ -38,7 +39,6 @@ from ingestion.exchange.defaults import (
     USDM_API_URL,
 )
 from ingestion.github.demo_world import DemoWorld, write_demo_world
-from ingestion.github.local_github import LocalGitHub
 from ingestion.warehouse import PROJECT_ROOT, config_value, data_dir, duckdb_path
 
 ARCHIVE_BASE_URL = "SOURCES__EXCHANGE__ARCHIVE_BASE_URL"

@@ -9,7 +9,6 @@ its clock at ``--now``; faults are switched through ``POST /_control/faults``.
 from __future__ import annotations
 
 import argparse
-import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,7 +41,6 @@ def main(argv: Iterable[str] | None = None) -> None:
         f"default {DEFAULT_MAINTENANCE[0]}",
     )
     args = parser.parse_args(None if argv is None else list(argv))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     exchange = LocalExchange(
         args.mirror,
         args.now,

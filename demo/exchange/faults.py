@@ -36,6 +36,8 @@ class Fault(PendingFault):
 class Faults(FaultQueue[Fault]):
     """The faults waiting to be applied, shared by the server's threads."""
 
+    kinds = FAULT_KINDS
+
     def add(
         self,
         kind: str,
@@ -45,8 +47,7 @@ class Faults(FaultQueue[Fault]):
         delay_seconds: float = 2.0,
     ) -> Fault:
         """Apply ``kind`` to the next ``times`` requests whose path contains ``path_contains``."""
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault {kind!r}; expected one of {', '.join(FAULT_KINDS)}")
+        self._check_kind(kind)
         if times < 1 or retry_after < 0 or delay_seconds < 0:
             raise ValueError("times must be >= 1; retry_after and delay_seconds >= 0")
         return self._push(

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import math
 import threading
 import time
@@ -33,12 +32,10 @@ from typing import Any
 
 from demo.exchange import binance_api
 from demo.exchange.candles import DEFAULT_MAINTENANCE
-from demo.exchange.faults import Faults
+from demo.exchange.faults import Fault, Faults
 from demo.exchange.klines import DEFAULT_LISTED_FROM, CandleBook
 from demo.http_server import LocalServer, OwnedServer, StandInHandler, query_params
 from ingestion.exchange.defaults import DEFAULT_SYMBOLS
-
-log = logging.getLogger(__name__)
 
 
 class LocalExchange(LocalServer):
@@ -131,14 +128,9 @@ class _Handler(StandInHandler):
     server: _Server
     server_version = "tributary-local-exchange"
 
-    def serve(self, method: str, path: str, target: str) -> None:
+    def serve(self, method: str, path: str, target: str, fault: Fault | None) -> None:
         exchange = self.server.owner
-        fault = exchange.faults.take(target)
         if fault is not None:
-            log.info("fault %s on %s %s", fault.kind, method, target)
-            if fault.kind == "disconnect":
-                self.close_connection = True
-                return
             if fault.kind == "slow":
                 time.sleep(fault.delay_seconds)
             elif fault.kind == "truncate":

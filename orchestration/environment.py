@@ -30,6 +30,7 @@ from demo.exchange.binance_api import split_symbol
 from demo.exchange.mirror import write_mirror
 from demo.exchange.server import LocalExchange
 from demo.github.server import LocalGitHub
+from demo.webshop.world import DemoWorld, write_demo_world
 from ingestion.exchange.defaults import (
     DEFAULT_INTERVALS,
     DEFAULT_MARKETS,
@@ -38,7 +39,6 @@ from ingestion.exchange.defaults import (
     SPOT_API_URL,
     USDM_API_URL,
 )
-from ingestion.github.demo_world import DemoWorld, write_demo_world
 from ingestion.warehouse import PROJECT_ROOT, config_value, data_dir, duckdb_path
 
 ARCHIVE_BASE_URL = "SOURCES__EXCHANGE__ARCHIVE_BASE_URL"

@@ -15,7 +15,7 @@ from dagster import (
 )
 
 from demo.github.server import LocalGitHub
-from ingestion.github.demo_world import write_demo_world
+from demo.webshop.world import write_demo_world
 from orchestration.build import build_definitions
 from orchestration.dbt_assets import (
     ensure_current_manifest,

@@ -61,7 +61,7 @@ def csv_dir() -> Path:
 def prepare_archive(now: datetime, unzip: bool = True) -> int:
     """Generate the archive as of ``now`` (kept between runs) and unzip its CSVs for the
     reference; return the candle count."""
-    from ingestion.exchange.mirror import write_mirror
+    from demo.exchange.mirror import write_mirror
 
     paths = write_mirror(mirror_dir(), SYMBOLS, START, now, markets=("spot",), intervals=("1m",))
     if not unzip:

@@ -4,7 +4,7 @@ the commit-graph walk (what each deployment shipped) over the loaded history, ag
 listing the same graph (``git rev-list --parents``).
 
 ``python -m benchmarks.git_load``. The repository is generated once with ``git fast-import``
-(:mod:`benchmarks.history_generator`) under ``$TRIBUTARY_BENCH_DIR/git`` (default
+(:mod:`demo.synthetic_history`) under ``$TRIBUTARY_BENCH_DIR/git`` (default
 ``<data>/bench/git``) and kept between runs. Each phase runs in its own process; CPU seconds
 include the git processes a phase started.
 """
@@ -202,7 +202,7 @@ def main() -> None:
     if args.phase == "pydriller":
         return phase_pydriller()
 
-    from benchmarks.history_generator import generate
+    from demo.synthetic_history import generate
 
     print("Git benchmark: generating the repository (once, then kept)...", flush=True)
     with Stopwatch() as watch:

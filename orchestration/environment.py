@@ -1,17 +1,19 @@
 """The local defaults of a Tributary run, applied only where the environment says nothing.
 
 Offline by design, online by configuration: with no exchange endpoint configured, the exchange
-source talks HTTP to a local exchange on 127.0.0.1 (:mod:`ingestion.exchange.local_exchange`)
-that serves a generated archive mirror under ``data/mirror`` and a REST klines endpoint, with its
-clock set to the demo's "now". Setting ``SOURCES__EXCHANGE__ARCHIVE_BASE_URL`` (e.g.
-``https://data.binance.vision``) switches to the real endpoints (REST hosts default to Binance's)
-through the very same code path.
+source talks HTTP to a local exchange on 127.0.0.1 that serves a generated archive mirror under
+``data/mirror`` and a REST klines endpoint, with its clock set to the demo's "now". Setting
+``SOURCES__EXCHANGE__ARCHIVE_BASE_URL`` (e.g. ``https://data.binance.vision``) switches to the
+real endpoints (REST hosts default to Binance's) through the very same code path.
 
 Repository data likewise: with no repositories configured, the git source reads this checkout
 and a generated demo repository (``data/demo/webshop``); with no GitHub endpoint configured, the
 GitHub source talks to a local GitHub on 127.0.0.1 whose pull requests, releases, deployments and
 workflow runs belong to that demo repository. ``SOURCES__GIT__REPOSITORIES`` (or
 ``SOURCES__GIT__REPOSITORY_ROOTS``) and ``SOURCES__GITHUB__BASE_URL`` switch them to your own.
+
+This module decides whether a source uses the demo; the demo itself (:mod:`demo`: the stand-ins
+and the data they serve) is imported only when one does, so a production run never loads it.
 """
 
 from __future__ import annotations
@@ -21,31 +23,23 @@ import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ingestion.exchange.defaults import (
     DEFAULT_INTERVALS,
     DEFAULT_MARKETS,
     DEFAULT_START_DATE,
     DEFAULT_SYMBOLS,
-    DEMO_NOW,
     SPOT_API_URL,
     USDM_API_URL,
 )
-from ingestion.exchange.local_exchange import LocalExchange, split_symbol
-from ingestion.exchange.mirror import write_mirror
-from ingestion.github.demo_world import DemoWorld, write_demo_world
-from ingestion.github.local_github import LocalGitHub
 from ingestion.warehouse import PROJECT_ROOT, config_value, data_dir, duckdb_path
 
+if TYPE_CHECKING:
+    from demo.webshop.world import DemoWorld
+
 ARCHIVE_BASE_URL = "SOURCES__EXCHANGE__ARCHIVE_BASE_URL"
-DEMO_CCXT_START_DATE = "2025-03-01"
-"""The demo's ccxt feed covers the last few days (ccxt pages 1,000 candles per request)."""
-DEMO_CCXT_SYMBOL = "BTCUSDT"
-"""The symbol the demo's ccxt feed reads (as ``BTC/USDT``); the first configured one when the
-configured symbols do not have it."""
 DAGSTER_YAML = Path(__file__).with_name("dagster.yaml")
 
 
@@ -92,22 +86,6 @@ def uses_local_exchange() -> bool:
     return not _configured("archive_base_url", "")
 
 
-def prepare_local_archive_mirror() -> Path:
-    """Generate the local archive mirror for the configured symbols, markets and intervals as
-    it stands at the demo's "now". Files that already exist are kept (the generator is
-    deterministic)."""
-    mirror = local_mirror_dir()
-    write_mirror(
-        mirror,
-        symbols=list(_configured("symbols", DEFAULT_SYMBOLS)),
-        start=date.fromisoformat(_configured("start_date", DEFAULT_START_DATE)),
-        now=datetime.fromisoformat(DEMO_NOW),
-        markets=list(_configured("markets", DEFAULT_MARKETS)),
-        intervals=list(_configured("intervals", DEFAULT_INTERVALS)),
-    )
-    return mirror
-
-
 def archive_is_folder() -> bool:
     """True when the configured archive is a local folder (a path or ``file://``)."""
     archive = _configured("archive_base_url", "")
@@ -125,50 +103,33 @@ def rest_api_urls() -> dict[str, str]:
     }
 
 
-def demo_ccxt_symbol(symbols: Sequence[str]) -> str | None:
-    """The ccxt symbol (``BTC/USDT``) the demo's ccxt feed reads: BTCUSDT when configured, else
-    the first configured symbol with a known quote asset; None when there is none."""
-    for symbol in sorted(symbols, key=lambda symbol: symbol != DEMO_CCXT_SYMBOL):
-        try:
-            return "/".join(split_symbol(symbol))
-        except ValueError:
-            continue
-    return None
-
-
 @contextmanager
 def exchange_endpoints() -> Iterator[dict[str, Any]]:
     """Arguments for ``exchange_source``: the REST hosts when endpoints are configured (dlt
     resolves the rest; see :func:`rest_api_urls`), or the URLs of a local exchange started for
-    the duration of the block."""
+    the duration of the block, serving the mirror under ``data/mirror`` for the configured
+    symbols, markets and intervals (and a ccxt feed unless ccxt exchanges are configured)."""
     if not uses_local_exchange():
         yield rest_api_urls()
         return
-    mirror = prepare_local_archive_mirror()
-    symbols = list(_configured("symbols", DEFAULT_SYMBOLS))
-    with LocalExchange(mirror, now=datetime.fromisoformat(DEMO_NOW), symbols=symbols) as exchange:
-        endpoints: dict[str, Any] = {
-            "archive_base_url": exchange.url,
-            "spot_api_url": exchange.url,
-            "usdm_api_url": exchange.url,
-            "end_date": _configured("end_date", DEMO_NOW),
-        }
-        ccxt_symbol = demo_ccxt_symbol(symbols)
-        if config_value("sources.exchange.ccxt_exchanges", dict) is None and ccxt_symbol:
-            # ccxt's Binance US client, pointed at the local exchange (same API format), for
-            # one of the configured symbols (it answers for those only).
-            endpoints["ccxt_exchanges"] = {
-                "binanceus": {
-                    "symbols": [ccxt_symbol],
-                    "start_date": max(DEMO_CCXT_START_DATE, _configured("start_date", "")),
-                    "config": exchange.ccxt_config(),
-                }
-            }
+    from demo.stand_ins import local_exchange  # only a run that uses the demo loads it
+
+    with local_exchange(
+        local_mirror_dir(),
+        symbols=list(_configured("symbols", DEFAULT_SYMBOLS)),
+        start_date=_configured("start_date", DEFAULT_START_DATE),
+        markets=list(_configured("markets", DEFAULT_MARKETS)),
+        intervals=list(_configured("intervals", DEFAULT_INTERVALS)),
+        end_date=config_value("sources.exchange.end_date", str),
+        with_ccxt=config_value("sources.exchange.ccxt_exchanges", dict) is None,
+    ) as endpoints:
         yield endpoints
 
 
 def demo_world() -> DemoWorld:
     """The demo repository and its GitHub world under ``data/demo`` (generated once)."""
+    from demo.webshop.world import write_demo_world  # only a run that uses the demo loads it
+
     return write_demo_world(data_dir() / "demo")
 
 
@@ -225,7 +186,8 @@ def github_endpoints() -> Iterator[dict[str, Any]]:
     if not uses_local_github():
         yield {}
         return
-    world = demo_world()
+    from demo.stand_ins import local_github  # only a run that uses the demo loads it
+
     repositories = config_value("sources.github.repositories", list)
-    with LocalGitHub(world.world_path) as github:
-        yield {"base_url": github.url, "repositories": repositories or [world.full_name]}
+    with local_github(demo_world(), repositories) as arguments:
+        yield arguments

@@ -6,8 +6,8 @@ The source verifies every file before loading it, records it in ``archive_files`
 files are skipped and re-issued ones replace their rows), quarantines malformed and impossible
 rows in ``rejected_rows``, then takes the candles after the archive from the REST API and other
 exchanges' candles through ccxt. Point ``archive_base_url`` at the real archive, at any HTTP
-mirror or at a local folder; ``python -m ingestion.exchange.local_exchange`` serves a generated
-one together with a REST endpoint.
+mirror or at a local folder; the demo's ``python -m demo.exchange`` serves a generated one
+together with a REST endpoint.
 
 Run it on its own with ``python -m ingestion.exchange``; configure it through dlt config or the
 environment (``SOURCES__EXCHANGE__ARCHIVE_BASE_URL``, ``SOURCES__EXCHANGE__SYMBOLS``, ...).

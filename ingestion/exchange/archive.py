@@ -166,7 +166,7 @@ class ArchiveReader:
             raise ArchiveError(
                 f"archive base {self.base_url!r} is neither an http(s) URL nor an existing "
                 "folder; set SOURCES__EXCHANGE__ARCHIVE_BASE_URL (or generate a local mirror "
-                "with `python -m ingestion.exchange.mirror <folder>`)"
+                "with `python -m demo.exchange.mirror <folder>`)"
             )
 
     def location(self, path: str) -> str:

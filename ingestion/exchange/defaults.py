@@ -1,4 +1,4 @@
-"""Default configuration of the exchange source, shared with the local exchange and its mirror."""
+"""Default configuration of the exchange source: Binance's hosts and what a run loads by default."""
 
 BINANCE_ARCHIVE = "https://data.binance.vision"
 SPOT_API_URL = "https://data-api.binance.vision"
@@ -10,6 +10,3 @@ DEFAULT_MARKETS = ("spot", "um")
 DEFAULT_SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
 DEFAULT_INTERVALS = ("1m", "1d")
 DEFAULT_START_DATE = "2024-12-01"
-
-DEMO_NOW = "2025-03-03T12:00:00+00:00"
-"""The local exchange's clock: the demo run loads up to this moment (archive, then REST tail)."""

@@ -69,7 +69,7 @@ def _check_url(name: str, url: str | None, *, folder_allowed: bool) -> None:
         raise SettingError(
             f"{_variable(name)}={url!r} is neither an http(s) URL nor an existing folder: set it "
             "to https://data.binance.vision, an HTTP mirror or a mirror folder (`python -m "
-            "ingestion.exchange.mirror <folder>` writes one), or unset it for the local exchange"
+            "demo.exchange.mirror <folder>` writes one), or unset it for the local exchange"
         )
     raise SettingError(
         f"{_variable(name)}={url!r} is not an http(s) URL: set it to the REST host "

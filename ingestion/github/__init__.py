@@ -22,8 +22,8 @@ Configuration (dlt config/secrets or environment): ``sources.github.repositories
 ``sources.github.base_url`` (default ``https://api.github.com``), ``sources.github.access_token``
 (or ``GITHUB_TOKEN``), ``sources.github.start_date`` (first ``updated_at`` cursor, default
 2024-01-01) and ``sources.github.max_rate_limit_wait_seconds``. Run it on its own with
-``python -m ingestion.github``; ``python -m ingestion.github.local_github`` serves a local GitHub
-for demos and tests.
+``python -m ingestion.github``; the demo's ``python -m demo.github`` serves a local GitHub for
+demos and tests.
 """
 
 from ingestion.github.client import GitHubError

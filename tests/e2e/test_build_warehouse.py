@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, DagsterInstance
 
+from demo.exchange.candles import DEFAULT_MAINTENANCE, kline_rows, parse_window
 from ingestion.exchange.layout import Month
-from ingestion.exchange.mirror import DEFAULT_MAINTENANCE, _parse_window, kline_rows
 from ingestion.warehouse import PROJECT_ROOT
 from orchestration.run import build_warehouse
 from orchestration.summary import table_row_counts, warehouse_cursor
@@ -59,7 +59,7 @@ def mirror_candle_count(mirror: Path) -> int:
 
 def generated_minutes(symbol: str, first: datetime, end: datetime) -> int:
     """One-minute candles the exchange has for ``symbol`` in [first, end), from the generator."""
-    windows = [_parse_window(window) for window in DEFAULT_MAINTENANCE]
+    windows = [parse_window(window) for window in DEFAULT_MAINTENANCE]
     first_ms, end_ms = (int(moment.timestamp() * 1000) for moment in (first, end))
     return sum(
         1 for row in kline_rows(symbol, Month(2025, 3), windows) if first_ms <= row[0] < end_ms

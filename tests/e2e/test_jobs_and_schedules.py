@@ -14,8 +14,8 @@ from dagster import (
     build_schedule_context,
 )
 
-from ingestion.github.demo_world import write_demo_world
-from ingestion.github.local_github import LocalGitHub
+from demo.github.server import LocalGitHub
+from demo.webshop.world import write_demo_world
 from orchestration.build import build_definitions
 from orchestration.dbt_assets import (
     ensure_current_manifest,

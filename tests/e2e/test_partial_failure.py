@@ -16,8 +16,8 @@ from datetime import UTC, date, datetime
 
 import duckdb
 
-from ingestion.exchange.mirror import write_mirror
-from ingestion.github.local_github import LocalGitHub
+from demo.exchange.mirror import write_mirror
+from demo.github.server import LocalGitHub
 from orchestration.bi_copy import bi_duckdb_path
 from orchestration.environment import apply_local_defaults, demo_world
 from orchestration.summary import warehouse_cursor

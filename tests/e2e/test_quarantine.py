@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from demo.exchange.mirror import write_mirror
 from ingestion.exchange import RejectedFiles, exchange_source
-from ingestion.exchange.mirror import write_mirror
 from ingestion.warehouse import dlt_pipeline, ensure_local_postgres
 from orchestration.environment import apply_local_defaults
 from orchestration.run import print_summary

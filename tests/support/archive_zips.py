@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from ingestion.exchange.mirror import write_mirror
+from demo.exchange.mirror import write_mirror
 
 
 def csv_lines(path: Path) -> list[bytes]:

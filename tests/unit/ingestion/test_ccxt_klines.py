@@ -14,6 +14,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
+from demo.exchange.server import LocalExchange
 from ingestion.exchange.archive import KLINES_SCHEMA
 from ingestion.exchange.ccxt_klines import (
     CcxtError,
@@ -21,7 +22,6 @@ from ingestion.exchange.ccxt_klines import (
     float_decimals,
     make_exchange,
 )
-from ingestion.exchange.local_exchange import LocalExchange
 from ingestion.exchange.rest import BinanceRest
 
 NOW = datetime(2025, 3, 3, 12, 0, 30, tzinfo=UTC)

@@ -37,6 +37,7 @@ import pyarrow as pa
 import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
+from demo.exchange.mirror import write_mirror
 from ingestion.exchange import ArchiveError, RejectedFiles, exchange_source
 from ingestion.exchange.archive import (
     FUNDING_RATE_CSV,
@@ -50,7 +51,6 @@ from ingestion.exchange.archive import (
     verify_checksum,
 )
 from ingestion.exchange.layout import Month, monthly_klines
-from ingestion.exchange.mirror import write_mirror
 from ingestion.exchange.source import planned_files
 
 from support.archive_zips import (  # noqa: F401 (also imported from here by test_exchange_faults)

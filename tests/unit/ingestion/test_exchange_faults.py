@@ -48,9 +48,9 @@ from test_exchange_archive import (
     write_zip_with_checksum,
 )
 
+from demo.exchange.mirror import write_mirror
 from ingestion.exchange import ArchiveError
 from ingestion.exchange.archive import KLINE_CSV, ArchiveReader, read_archive_csv
-from ingestion.exchange.mirror import write_mirror
 
 from support.archive_zips import corrupt_deflate_data
 from support.environment import PROJECT_ROOT

@@ -17,10 +17,10 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
+from demo.exchange.candles import DEFAULT_MAINTENANCE, kline_rows, parse_window
+from demo.exchange.server import LocalExchange
 from ingestion.exchange.archive import KLINES_SCHEMA
 from ingestion.exchange.layout import Month
-from ingestion.exchange.local_exchange import LocalExchange
-from ingestion.exchange.mirror import DEFAULT_MAINTENANCE, _parse_window, kline_rows
 from ingestion.exchange.rest import DEFAULT_BASE_URLS, BinanceRest, RestError, klines_page_table
 
 NOW = datetime(2025, 3, 3, 12, 0, 30, tzinfo=UTC)
@@ -88,7 +88,7 @@ def test_pages_cover_the_range_without_gaps_or_duplicates(exchange, market, page
 def test_rows_are_the_exchange_candles_exactly(exchange):
     _, table = load(client(exchange), start=datetime(2025, 3, 2, 22, tzinfo=UTC))
     assert table.schema == KLINES_SCHEMA
-    windows = [_parse_window(window) for window in DEFAULT_MAINTENANCE]
+    windows = [parse_window(window) for window in DEFAULT_MAINTENANCE]
     generated = {row[0]: row for row in kline_rows("BTCUSDT", Month(2025, 3), windows)}
     assert table.num_rows == 14 * 60
     for row in table.to_pylist():

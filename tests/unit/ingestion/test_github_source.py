@@ -19,9 +19,9 @@ import dlt
 import pytest
 from dlt.common import logger as dlt_logging
 
+from demo.github.server import LocalGitHub
 from ingestion.github import GitHubError, github_source
 from ingestion.github.client import GitHubApi, HttpSettings
-from ingestion.github.local_github import LocalGitHub
 from ingestion.github.source import default_cache_folder, repository_names
 from ingestion.warehouse import dlt_pipeline
 

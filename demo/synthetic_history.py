@@ -1,4 +1,5 @@
-"""A deterministic git history for the benchmarks, written with ``git fast-import``.
+"""A large deterministic git history for the benchmarks, written with ``git fast-import``
+(:mod:`demo.history`, as the demo repository is).
 
 Mainline commits and short feature branches merged with merge commits, text files in nested
 folders that grow, shrink, appear and disappear, a few binary files, several dozen authors (some
@@ -6,16 +7,18 @@ with two emails tied together by a ``.mailmap``, some bots), messages with bodie
 annotated release tag every few hundred mainline commits. The same seed gives the same
 repository, commit for commit.
 
-``python -m benchmarks.history_generator <folder> [--commits N]``
+``python -m demo.synthetic_history <folder> [--commits N]``
 """
 
 from __future__ import annotations
 
 import argparse
 import random
-import subprocess
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from demo.history import FastImport, git, signature
 
 START_EPOCH = 1_546_300_800  # 2019-01-01T00:00:00Z
 REMOTE_URL = "https://github.com/tributary-bench/history.git"
@@ -62,7 +65,7 @@ class Author:
     name: str
     email: str
     old_email: str | None
-    offset: str
+    offset_minutes: int
 
 
 @dataclass
@@ -75,10 +78,18 @@ class Branch:
     commits_left: int = 0
 
 
-class HistoryWriter:
-    """Builds the fast-import stream for ``commits`` commits from ``seed``."""
+def _payload(content: list[str] | bytes | None) -> bytes | None:
+    """A file's bytes from its lines (binary files come as bytes; None: deleted)."""
+    if content is None or isinstance(content, bytes):
+        return content
+    return "".join(content).encode()
 
-    def __init__(self, commits: int, seed: int) -> None:
+
+class HistoryWriter:
+    """Writes ``commits`` commits from ``seed`` into a fast-import ``stream``."""
+
+    def __init__(self, stream: FastImport, commits: int, seed: int) -> None:
+        self.stream = stream
         self.random = random.Random(seed)
         self.commits = commits
         self.written = 0
@@ -86,7 +97,7 @@ class HistoryWriter:
         self.clock = START_EPOCH
         self.files: dict[str, list[str]] = {}
         self.binaries: set[str] = set()
-        offsets = ("+0000", "+0100", "+0200", "-0500", "-0800", "+0530", "+0900")
+        offsets = (0, 60, 120, -300, -480, 330, 540)
         self.authors = [
             Author(
                 f"Developer {index:02d}",
@@ -96,7 +107,6 @@ class HistoryWriter:
             )
             for index in range(40)
         ]
-        self.chunks: list[bytes] = []
         self.mainline = 0
         self.merged: list[str] = []
 
@@ -121,9 +131,6 @@ class HistoryWriter:
         return lines or [self._line()]
 
     # -- fast-import -----------------------------------------------------------------------
-    def _data(self, payload: bytes) -> None:
-        self.chunks.append(b"data %d\n" % len(payload) + payload + b"\n")
-
     def _message(self, subject: str) -> bytes:
         if self.random.random() < 0.3:
             body = "".join(self._line().strip() + "\n" for _ in range(self.random.randint(1, 4)))
@@ -141,30 +148,22 @@ class HistoryWriter:
         self.mark += 1
         self.clock += self.random.randint(120, 3600)
         if bot:
-            name, email, offset = *self.random.choice(BOTS), "+0000"
+            name, email, offset = *self.random.choice(BOTS), 0
         else:
             author = self.random.choice(self.authors)
             email = author.old_email if author.old_email and self.random.random() < 0.3 else None
-            name, email, offset = author.name, email or author.email, author.offset
+            name, email, offset = author.name, email or author.email, author.offset_minutes
         committed = self.clock + self.random.randint(0, 600)
-        header = (
-            f"commit refs/heads/{branch.name}\nmark :{self.mark}\n"
-            f"author {name} <{email}> {self.clock} {offset}\n"
-            f"committer {name} <{email}> {committed} {offset}\n"
+        files = [(path, _payload(content)) for path, content in changes.items()]
+        self.stream.commit(
+            f"refs/heads/{branch.name}",
+            self.mark,
+            signature(name, email, self.clock, offset),
+            signature(name, email, committed, offset),
+            self._message(subject),
+            [parent for parent in (branch.tip, merge) if parent],
+            files,
         )
-        self.chunks.append(header.encode())
-        self._data(self._message(subject))
-        if branch.tip:
-            self.chunks.append(f"from :{branch.tip}\n".encode())
-        if merge:
-            self.chunks.append(f"merge :{merge}\n".encode())
-        for path, content in changes.items():
-            if content is None:
-                self.chunks.append(f"D {path}\n".encode())
-                continue
-            payload = content if isinstance(content, bytes) else "".join(content).encode()
-            self.chunks.append(f"M 100644 inline {path}\n".encode())
-            self._data(payload)
         branch.tip = self.mark
         self.written += 1
         return self.mark
@@ -203,7 +202,7 @@ class HistoryWriter:
         words = " ".join(self.random.choices(WORDS, k=self.random.randint(2, 6)))
         return f"{self.random.choice(TOPICS)}: {words}"
 
-    def write(self) -> bytes:
+    def write(self) -> None:
         main = Branch("main", 0)
         mailmap = "".join(
             f"{a.name} <{a.email}> <{a.old_email}>\n" for a in self.authors if a.old_email
@@ -222,7 +221,7 @@ class HistoryWriter:
                     self._commit(
                         main, dict(branch.files), f"Merge branch '{branch.name}'", branch.tip
                     )
-                    self._after_mainline_commit()
+                    self._after_mainline_commit(main.tip)
                     continue
                 changes = self._changes(branch, self.files)
                 self._commit(branch, changes, self._subject())
@@ -240,18 +239,14 @@ class HistoryWriter:
                 changes = {path: value for path, value in changes.items()}
                 self._apply(changes)
                 self._commit(main, changes, self._subject(), bot=bot)
-                self._after_mainline_commit()
-        return b"".join(self.chunks)
+                self._after_mainline_commit(main.tip)
 
-    def _after_mainline_commit(self) -> None:
+    def _after_mainline_commit(self, mark: int) -> None:
         self.mainline += 1
         if self.mainline % 400 == 0:
             version = f"v1.{self.mainline // 400}.0"
-            self.chunks.append(
-                f"tag {version}\nfrom refs/heads/main\n"
-                f"tagger Release Bot <release@example.com> {self.clock + 60} +0000\n".encode()
-            )
-            self._data(f"Release {version}\n".encode())
+            tagger = signature("Release Bot", "release@example.com", self.clock + 60, 0)
+            self.stream.tag(version, mark, tagger, f"Release {version}\n".encode())
 
 
 def generate(folder: Path, commits: int = 50_000, seed: int = 4) -> Path:
@@ -260,17 +255,18 @@ def generate(folder: Path, commits: int = 50_000, seed: int = 4) -> Path:
     expected = f"commits={commits} seed={seed}\n"
     if marker.is_file() and marker.read_text() == expected:
         return folder
-    subprocess.run(["rm", "-rf", str(folder)], check=True)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    git = ["git", "-C", str(folder)]
-    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(folder)], check=True)
-    writer = HistoryWriter(commits, seed)
-    subprocess.run([*git, "fast-import", "--quiet"], input=writer.write(), check=True)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    git(folder, "init", "-q", "--bare", "-b", "main")
+    with FastImport(folder) as stream:
+        writer = HistoryWriter(stream, commits, seed)
+        writer.write()
+        stream.finish()
     # Merged feature branches are deleted, as on a hosted repository; open ones stay.
     deletions = "".join(f"delete refs/heads/{name}\n" for name in writer.merged)
-    subprocess.run([*git, "update-ref", "--stdin"], input=deletions.encode(), check=True)
-    subprocess.run([*git, "config", "remote.origin.url", REMOTE_URL], check=True)
-    subprocess.run([*git, "gc", "--quiet"], check=True)
+    git(folder, "update-ref", "--stdin", stdin=deletions.encode())
+    git(folder, "config", "remote.origin.url", REMOTE_URL)
+    git(folder, "gc", "--quiet")
     marker.write_text(expected)
     return folder
 

@@ -21,16 +21,10 @@ from typing import Any
 
 import pytest
 
-from ingestion.github.demo_world import (
-    BOGDAN,
-    BOGDAN_LAPTOP,
-    EMMA,
-    FULL_NAME,
-    NOW,
-    REMOTE_URL,
-    DemoWorld,
-    write_demo_world,
-)
+from demo.webshop import FULL_NAME, REMOTE_URL
+from demo.webshop.people import BOGDAN, BOGDAN_LAPTOP, EMMA
+from demo.webshop.timeline import NOW
+from demo.webshop.world import DemoWorld, write_demo_world
 
 START = datetime(2024, 9, 2, tzinfo=UTC)
 

@@ -15,14 +15,14 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ingestion.github.local_github import LocalGitHub
+from demo.github.server import LocalGitHub
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from support.environment import PROJECT_ROOT
+
 TOKEN = "ghp_localTestToken0123456789"
 REPO = "/repos/octo/shop"
 
@@ -352,7 +352,7 @@ def test_command_line_serves_a_world_file(tmp_path):
         [
             sys.executable,
             "-m",
-            "ingestion.github.local_github",
+            "demo.github",
             "--world",
             str(world),
             "--port",

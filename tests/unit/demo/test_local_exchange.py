@@ -23,9 +23,11 @@ from typing import Any
 
 import pytest
 
+from demo.exchange.mirror import write_mirror
+from demo.exchange.server import LocalExchange
 from ingestion.exchange.archive import ArchiveError, ArchiveReader, verify_checksum
-from ingestion.exchange.local_exchange import LocalExchange
-from ingestion.exchange.mirror import write_mirror
+
+from support.environment import PROJECT_ROOT
 
 NOW = datetime(2025, 3, 3, 12, 0, 30, tzinfo=UTC)
 """Half a minute into 12:00: the 12:00 candle is still open."""
@@ -33,7 +35,6 @@ MARCH_1 = datetime(2025, 3, 1, tzinfo=UTC)
 SPOT_DAY = "data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2025-03-01.zip"
 UM_DAY = "data/futures/um/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2025-03-01.zip"
 SPOT_DAY_1D = "data/spot/daily/klines/BTCUSDT/1d/BTCUSDT-1d-2025-03-01.zip"
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def ms(moment: datetime) -> int:
@@ -378,7 +379,7 @@ def test_command_line_runs_in_the_foreground(mirror):
         [
             sys.executable,
             "-m",
-            "ingestion.exchange.local_exchange",
+            "demo.exchange",
             "--mirror",
             str(mirror),
             "--now",

@@ -13,6 +13,8 @@ import sys
 
 import ingestion
 
+from support.environment import PROJECT_ROOT
+
 REAL_ENDPOINTS = {
     "SOURCES__EXCHANGE__ARCHIVE_BASE_URL": "https://data.binance.vision",
     "SOURCES__GITHUB__BASE_URL": "https://api.github.com",
@@ -57,8 +59,6 @@ from orchestration.environment import (
 )
 apply_local_defaults()
 import orchestration.definitions
-
-from support.environment import PROJECT_ROOT
 with exchange_endpoints() as exchange, github_endpoints() as github:
     assert exchange["spot_api_url"] == "https://data-api.binance.vision", exchange
     assert github == {}, github

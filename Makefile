@@ -35,23 +35,22 @@ $(CHROMIUM):
 run: $(STAMP) ## build the whole warehouse (WAREHOUSE=duckdb|postgres), offline by default
 	$(BIN)/python -m orchestration.run
 
+lint: $(STAMP) ## ruff and sqlfluff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint --processes 2 dbt_project
+
 # Two pytest workers; a file's tests stay on one worker (they share module fixtures).
 PYTEST := $(BIN)/python -m pytest -n 2 --dist loadfile
 FAST := (unit or dbt) and not postgres
 
-test-fast: $(STAMP) ## the inner loop (~2 min): lint, unit tests, dbt rules and unit tests, on DuckDB
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test-fast: $(STAMP) ## the inner loop (~2 min): make lint, then the unit and dbt tiers on DuckDB
+	@$(MAKE) --no-print-directory lint
 	$(PYTEST) -m "$(FAST)"
 
 test: $(STAMP) $(CHROMIUM) ## every test: make test-fast, then Postgres, end to end and browser tests
-	$(MAKE) --no-print-directory test-fast
+	@$(MAKE) --no-print-directory test-fast
 	$(PYTEST) -m "not ($(FAST))"
-
-lint: $(STAMP) ## ruff and sqlfluff
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint dbt_project
 
 ui: $(STAMP) ## Dagster UI on http://127.0.0.1:3000
 	$(BIN)/python -m orchestration.ui

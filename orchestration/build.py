@@ -5,7 +5,7 @@ from __future__ import annotations
 from dagster import Definitions, in_process_executor
 from dagster_dlt import DagsterDltResource
 
-from ingestion.warehouse import ensure_local_postgres
+from ingestion.local_postgres import ensure_local_postgres
 from orchestration.bi_copy import build_bi_copy_asset
 from orchestration.checks import freshness_sensor, raw_freshness_checks
 from orchestration.commit_graph import build_commit_graph_asset

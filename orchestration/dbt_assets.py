@@ -18,9 +18,8 @@ from dagster_dbt import (
 )
 from dbt.version import __version__ as dbt_version
 
-from ingestion.warehouse import PROJECT_ROOT, duckdb_path, warehouse_kind
+from ingestion.warehouse import PROJECT_ROOT, duckdb_path, warehouse_cursor, warehouse_kind
 from orchestration.dlt_assets import WAREHOUSE_POOL, check_no_half_load
-from orchestration.summary import warehouse_cursor
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]

@@ -38,7 +38,8 @@ from ingestion.exchange.local_exchange import LocalExchange, split_symbol
 from ingestion.exchange.mirror import write_mirror
 from ingestion.github.demo_world import DemoWorld, write_demo_world
 from ingestion.github.local_github import LocalGitHub
-from ingestion.warehouse import PROJECT_ROOT, config_value, data_dir, duckdb_path
+from ingestion.settings import config_value
+from ingestion.warehouse import PROJECT_ROOT, data_dir, duckdb_path
 
 ARCHIVE_BASE_URL = "SOURCES__EXCHANGE__ARCHIVE_BASE_URL"
 DEMO_CCXT_START_DATE = "2025-03-01"

@@ -18,24 +18,17 @@ from pathlib import Path
 import requests
 from dlt.common.configuration.exceptions import ConfigValueCannotBeCoercedException
 
+from ingestion.duckdb_lock import check_duckdb_writable, duckdb_lock_message
+from ingestion.errors import SettingError, WarehouseConfigError, WarehouseLockedError
 from ingestion.exchange.archive import ArchiveError
 from ingestion.exchange.settings import check_exchange_settings
 from ingestion.git.commands import GitError
 from ingestion.git.repositories import check_repository, configured_repositories
 from ingestion.github.client import GitHubError
 from ingestion.github.source import repository_names
-from ingestion.warehouse import (
-    PostgresSettings,
-    SettingError,
-    WarehouseConfigError,
-    WarehouseLockedError,
-    check_duckdb_writable,
-    config_value,
-    duckdb_lock_message,
-    duckdb_path,
-    progress_collector,
-    warehouse_kind,
-)
+from ingestion.progress import progress_collector
+from ingestion.settings import config_value
+from ingestion.warehouse import PostgresSettings, duckdb_path, warehouse_kind
 from orchestration.environment import (
     rest_api_urls,
     switched_off,

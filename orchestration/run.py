@@ -19,13 +19,8 @@ from functools import partial
 
 from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
 
-from ingestion.warehouse import (
-    PostgresSettings,
-    data_dir,
-    duckdb_path,
-    ensure_local_postgres,
-    warehouse_kind,
-)
+from ingestion.local_postgres import ensure_local_postgres
+from ingestion.warehouse import PostgresSettings, data_dir, duckdb_path, warehouse_kind
 from orchestration.bi_copy import bi_duckdb_path, bi_parquet_dir, bi_reader_role
 from orchestration.build import BUILD_WAREHOUSE_JOB, build_definitions
 from orchestration.dbt_assets import DBT_PROJECT_DIR

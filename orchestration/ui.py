@@ -10,7 +10,7 @@ import sys
 
 from dagster import DagsterInstance
 
-from ingestion.warehouse import ensure_local_postgres
+from ingestion.local_postgres import ensure_local_postgres
 from orchestration.environment import apply_local_defaults, prepare_dagster_home
 from orchestration.messages import check_sources, guidance
 from orchestration.stale_runs import announce_released_runs

@@ -16,6 +16,7 @@ import dlt
 from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
+from ingestion.errors import SettingError
 from ingestion.github import rows
 from ingestion.github.client import (
     DEFAULT_BASE_URL,
@@ -24,7 +25,7 @@ from ingestion.github.client import (
     HttpSettings,
     items_of,
 )
-from ingestion.warehouse import SettingError, data_dir
+from ingestion.warehouse import data_dir
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from dagster import AssetKey, DagsterInstance
 
 from ingestion.exchange.layout import Month
 from ingestion.exchange.mirror import DEFAULT_MAINTENANCE, _parse_window, kline_rows
-from ingestion.warehouse import PROJECT_ROOT
+from ingestion.warehouse import PROJECT_ROOT, warehouse_cursor
 from orchestration.run import build_warehouse
-from orchestration.summary import table_row_counts, warehouse_cursor
+from orchestration.summary import table_row_counts
 
 from conftest import commit_count, isolate_environment, mart_content_hashes, run_dbt
 from git_repository import rev_list_shipped

@@ -25,13 +25,12 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance
 
-from ingestion.warehouse import dlt_pipeline
+from ingestion.warehouse import dlt_pipeline, warehouse_cursor
 from orchestration.build import build_definitions
 from orchestration.environment import apply_local_defaults, prepare_dagster_home
 from orchestration.jobs import DBT_BUILD_JOB
 from orchestration.run_outcome import step_failures
 from orchestration.stale_runs import release_stale_runs
-from orchestration.summary import warehouse_cursor
 
 from conftest import PROJECT_ROOT, isolate_environment, mart_content_hashes
 

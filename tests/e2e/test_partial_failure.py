@@ -18,9 +18,9 @@ import duckdb
 
 from ingestion.exchange.mirror import write_mirror
 from ingestion.github.local_github import LocalGitHub
+from ingestion.warehouse import warehouse_cursor
 from orchestration.bi_copy import bi_duckdb_path
 from orchestration.environment import apply_local_defaults, demo_world
-from orchestration.summary import warehouse_cursor
 
 from conftest import PROJECT_ROOT
 

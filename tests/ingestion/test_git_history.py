@@ -411,7 +411,8 @@ def test_deleted_tags_leave_the_snapshot(tmp_path):
 
 @pytest.mark.postgres
 def test_incremental_runs_and_force_push_on_postgres(tmp_path, monkeypatch):
-    from ingestion.warehouse import PostgresSettings, start_local_postgres
+    from ingestion.local_postgres import start_local_postgres
+    from ingestion.warehouse import PostgresSettings
 
     monkeypatch.setenv("TRIBUTARY_DATA_DIR", str(tmp_path / "data"))
     for key in (

@@ -15,7 +15,7 @@ from ingestion.exchange import exchange_source
 from ingestion.exchange.settings import check_exchange_settings
 from ingestion.git import git_source
 from ingestion.github import github_source
-from ingestion.warehouse import dlt_pipeline
+from ingestion.warehouse import dlt_pipeline, warehouse_cursor
 from orchestration.environment import (
     apply_local_defaults,
     exchange_endpoints,
@@ -26,7 +26,7 @@ from orchestration.environment import (
 )
 from orchestration.messages import check_before_run
 from orchestration.run import build_warehouse, starting_line
-from orchestration.summary import table_row_counts, warehouse_cursor
+from orchestration.summary import table_row_counts
 
 from conftest import isolate_environment
 from git_repository import Repository

@@ -16,6 +16,7 @@ from dagster import (
 
 from ingestion.github.demo_world import write_demo_world
 from ingestion.github.local_github import LocalGitHub
+from ingestion.warehouse import warehouse_cursor
 from orchestration.build import build_definitions
 from orchestration.dbt_assets import (
     ensure_current_manifest,
@@ -31,7 +32,6 @@ from orchestration.jobs import (
     REPOSITORIES_JOB,
 )
 from orchestration.retries import is_transient
-from orchestration.summary import warehouse_cursor
 
 KLINES = AssetKey(["raw_exchange", "klines"])
 ARCHIVE_FILES = AssetKey(["raw_exchange", "archive_files"])

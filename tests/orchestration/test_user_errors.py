@@ -15,15 +15,12 @@ import dlt
 import pyarrow as pa
 import pytest
 
+from ingestion.duckdb_lock import check_duckdb_writable
+from ingestion.errors import SettingError, WarehouseLockedError
 from ingestion.exchange.settings import check_exchange_settings
 from ingestion.git.commands import GitError
-from ingestion.warehouse import (
-    ProgressLine,
-    SettingError,
-    WarehouseLockedError,
-    check_duckdb_writable,
-    duckdb_path,
-)
+from ingestion.progress import ProgressLine
+from ingestion.warehouse import duckdb_path
 from orchestration.environment import rest_api_urls
 from orchestration.messages import (
     EndpointUnreachableError,

@@ -19,10 +19,13 @@ from urllib.parse import quote
 
 import dlt
 import duckdb
-from dlt.common.destination import Destination
+from dlt.common.destination import Destination, TDestinationReferenceArg
+from dlt.common.runtime.collector import LogCollector
 
 from ingestion.errors import WarehouseConfigError
 from ingestion.progress import progress_collector
+from ingestion.settings import env_name
+from ingestion.telemetry import switch_off_telemetry
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 WAREHOUSES = ("duckdb", "postgres")
@@ -110,6 +113,39 @@ def dlt_destination() -> Destination[Any, Any]:
     return dlt.destinations.postgres(PostgresSettings.from_env().url())
 
 
+LOAD_ID_SETTING = "normalize.parquet_normalizer.add_dlt_load_id"
+"""dlt's setting that gives Arrow tables its load id column (``_dlt_load_id``) too."""
+
+
+def make_pipeline(
+    pipeline_name: str,
+    destination: TDestinationReferenceArg,
+    dataset_name: str,
+    pipelines_dir: str | Path,
+    progress: LogCollector | None = None,
+) -> dlt.Pipeline:
+    """A dlt pipeline as every Tributary load needs it: telemetry off, and dlt's load id on
+    every row, Arrow tables included.
+
+    dlt adds ``_dlt_load_id`` to rows it normalizes from dicts, but to Arrow tables only with
+    ``normalize.parquet_normalizer.add_dlt_load_id``. The sources yield Arrow, and dbt reads the
+    load id: ``fct_candles`` builds incrementally from the loads after its watermark, and the
+    market models tell a file's current version from its superseded ones by it. The setting is
+    made for this pipeline only (dlt reads
+    ``<PIPELINE_NAME>__NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID`` before the unscoped
+    variable), unless the environment sets it.
+    """
+    switch_off_telemetry()
+    os.environ.setdefault(env_name(f"{pipeline_name}.{LOAD_ID_SETTING}"), "true")
+    return dlt.pipeline(
+        pipeline_name=pipeline_name,
+        destination=destination,
+        dataset_name=dataset_name,
+        pipelines_dir=str(pipelines_dir),
+        progress=progress,
+    )
+
+
 def dlt_pipeline(source_name: str, dataset_name: str | None = None) -> dlt.Pipeline:
     """The pipeline loading one source into the ``raw_<source>`` dataset of the warehouse (or
     ``dataset_name``).
@@ -118,11 +154,11 @@ def dlt_pipeline(source_name: str, dataset_name: str | None = None) -> dlt.Pipel
     Postgres keep separate state.
     """
     kind = warehouse_kind()
-    return dlt.pipeline(
+    return make_pipeline(
         pipeline_name=f"{source_name}_{kind}",
         destination=dlt_destination(),
         dataset_name=dataset_name or f"raw_{source_name}",
-        pipelines_dir=str(data_dir() / "dlt" / kind),
+        pipelines_dir=data_dir() / "dlt" / kind,
         progress=progress_collector(source_name),
     )
 

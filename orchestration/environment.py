@@ -39,6 +39,7 @@ from ingestion.exchange.mirror import write_mirror
 from ingestion.github.demo_world import DemoWorld, write_demo_world
 from ingestion.github.local_github import LocalGitHub
 from ingestion.settings import config_value
+from ingestion.telemetry import switch_off_telemetry
 from ingestion.warehouse import PROJECT_ROOT, data_dir, duckdb_path
 
 ARCHIVE_BASE_URL = "SOURCES__EXCHANGE__ARCHIVE_BASE_URL"
@@ -60,8 +61,7 @@ def apply_local_defaults() -> None:
     scripts = str(Path(sys.executable).parent)
     if scripts not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = os.pathsep.join([scripts, os.environ.get("PATH", "")])
-    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
+    switch_off_telemetry()
     os.environ.setdefault("DAGSTER_HOME", str(data_dir() / "dagster"))
     os.environ.setdefault("TRIBUTARY_DUCKDB_PATH", str(duckdb_path()))
     # Completed load packages are of no further use and take ~45 MB per million rows.

@@ -52,6 +52,7 @@ from ingestion.exchange.archive import (
 from ingestion.exchange.layout import Month, monthly_klines
 from ingestion.exchange.mirror import write_mirror
 from ingestion.exchange.source import planned_files
+from ingestion.warehouse import make_pipeline
 
 from archive_zips import (  # noqa: F401 (also imported from here by test_exchange_faults)
     csv_lines,
@@ -165,7 +166,7 @@ def data_lines(path: Path) -> list[bytes]:
 
 def exchange_pipeline(workdir: Path) -> dlt.Pipeline:
     """The test pipeline: its own working folder and DuckDB file under ``workdir``."""
-    return dlt.pipeline(
+    return make_pipeline(
         pipeline_name="exchange_test",
         destination=dlt.destinations.duckdb(str(workdir / "tributary.duckdb")),
         dataset_name="raw_exchange",

@@ -20,7 +20,7 @@ from ingestion.errors import SettingError, WarehouseLockedError
 from ingestion.exchange.settings import check_exchange_settings
 from ingestion.git.commands import GitError
 from ingestion.progress import ProgressLine
-from ingestion.warehouse import duckdb_path
+from ingestion.warehouse import duckdb_path, make_pipeline
 from orchestration.environment import rest_api_urls
 from orchestration.messages import (
     EndpointUnreachableError,
@@ -218,7 +218,7 @@ def test_progress_is_one_line_per_period_and_silent_for_short_steps(tributary_en
         return pa.table({"id": list(range(count))})
 
     def load(period: float) -> str:
-        pipeline = dlt.pipeline(
+        pipeline = make_pipeline(
             pipeline_name=f"progress_{str(period).replace('.', '_')}",
             destination=dlt.destinations.duckdb(str(tributary_env / "scratch.duckdb")),
             dataset_name="progress",

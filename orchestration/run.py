@@ -3,7 +3,7 @@
 ``python -m orchestration.run``
 
 This is ``make run``. It checks the settings, the warehouse and the endpoints first
-(:func:`orchestration.messages.check_before_run`), so a typo or a locked DuckDB file fails in
+(:func:`orchestration.preflight.check_before_run`), so a typo or a locked DuckDB file fails in
 seconds with a message saying what to do and no traceback. The run is recorded in the project's
 Dagster instance (``data/dagster``), so ``make ui`` shows it afterwards.
 """
@@ -33,7 +33,8 @@ from orchestration.environment import (
     uses_local_exchange,
     uses_local_github,
 )
-from orchestration.messages import check_before_run, guidance
+from orchestration.guidance import guidance
+from orchestration.preflight import check_before_run
 from orchestration.run_outcome import (
     buildable_after_failure,
     stale_assets,

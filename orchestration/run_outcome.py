@@ -26,7 +26,7 @@ from dagster import (
 from dagster._utils.error import SerializableErrorInfo
 
 from orchestration.bi_copy import BI_COPY_KEY
-from orchestration.messages import guidance_for_text
+from orchestration.guidance import guidance_for_text
 
 SELF_EXPLAINING_ERRORS = frozenset(
     {

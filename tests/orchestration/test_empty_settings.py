@@ -24,7 +24,7 @@ from orchestration.environment import (
     uses_demo_repositories,
     uses_local_github,
 )
-from orchestration.messages import check_before_run
+from orchestration.preflight import check_before_run
 from orchestration.run import build_warehouse, starting_line
 from orchestration.summary import table_row_counts
 

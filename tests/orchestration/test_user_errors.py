@@ -22,13 +22,12 @@ from ingestion.git.commands import GitError
 from ingestion.progress import ProgressLine
 from ingestion.warehouse import duckdb_path, make_pipeline
 from orchestration.environment import rest_api_urls
-from orchestration.messages import (
+from orchestration.guidance import guidance, guidance_for_text
+from orchestration.preflight import (
     EndpointUnreachableError,
     check_before_run,
     check_endpoints,
     check_sources,
-    guidance,
-    guidance_for_text,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

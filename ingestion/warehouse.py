@@ -85,7 +85,7 @@ class PostgresSettings:
         )
 
     def connect_args(self) -> dict[str, Any]:
-        """Keyword arguments of ``psycopg.connect`` / ``psycopg2.connect`` for these settings."""
+        """Keyword arguments of ``psycopg2.connect`` (libpq) for these settings."""
         return {
             "host": self.host,
             "port": self.port,

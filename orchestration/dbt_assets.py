@@ -116,7 +116,7 @@ WALK_DOWNSTREAM = "stg_commit_graph__deployment_commits+"
 """The models that read what the commit-graph walk (:mod:`orchestration.commit_graph`) wrote."""
 
 
-def build_dbt_assets(project: DbtProject) -> list[AssetsDefinition]:
+def define_dbt_assets(project: DbtProject) -> list[AssetsDefinition]:
     """The dbt project as two multi-assets: the models that do not read what the commit-graph
     walk wrote (among them the deployments the walk reads), and those that do. A job that holds
     both runs ``dbt build`` for the first, then the walk, then ``dbt build`` for the second."""

@@ -25,7 +25,7 @@ from orchestration.environment import (
     uses_local_github,
 )
 from orchestration.preflight import check_before_run
-from orchestration.run import build_warehouse, starting_line
+from orchestration.run import materialize_warehouse, starting_line
 from orchestration.summary import table_row_counts
 
 from conftest import isolate_environment
@@ -150,7 +150,7 @@ def test_everything_switched_off_builds_an_empty_warehouse(warehouse, monkeypatc
         "SOURCES__GITHUB__REPOSITORIES",
     ):
         monkeypatch.setenv(variable, "[]")
-    assert build_warehouse(DagsterInstance.ephemeral()).success
+    assert materialize_warehouse(DagsterInstance.ephemeral()).success
     counts = table_row_counts()
     assert counts["raw_exchange.klines"] == counts["raw_git.commits"] == 0
     assert counts["marts.fct_candles"] == counts["marts.fct_commits"] == 0

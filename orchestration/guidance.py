@@ -16,7 +16,7 @@ from dlt.common.configuration.exceptions import ConfigValueCannotBeCoercedExcept
 
 from ingestion.duckdb_lock import duckdb_lock_message
 from ingestion.errors import SettingError, WarehouseLockedError
-from ingestion.exchange.archive import ArchiveError
+from ingestion.exchange.outcomes import ArchiveError
 from ingestion.git.commands import GitError
 from ingestion.github.client import GitHubError
 from orchestration.preflight import EndpointUnreachableError, PostgresUnreachableError

@@ -14,7 +14,6 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from ingestion.exchange.archive import KLINES_SCHEMA
 from ingestion.exchange.ccxt_klines import (
     CcxtError,
     ccxt_klines,
@@ -22,6 +21,7 @@ from ingestion.exchange.ccxt_klines import (
     make_exchange,
 )
 from ingestion.exchange.local_exchange import LocalExchange
+from ingestion.exchange.raw_tables import KLINES_SCHEMA
 from ingestion.exchange.rest import BinanceRest
 
 NOW = datetime(2025, 3, 3, 12, 0, 30, tzinfo=UTC)

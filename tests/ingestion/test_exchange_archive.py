@@ -38,20 +38,12 @@ import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from ingestion.exchange import ArchiveError, RejectedFiles, exchange_source
-from ingestion.exchange.archive import (
-    FUNDING_RATE_CSV,
-    KLINE_CSV,
-    TIMESTAMP,
-    ArchiveReader,
-    load_archive_file,
-    read_archive_csv,
-    to_utc_timestamp,
-    unzip_csv,
-    verify_checksum,
-)
+from ingestion.exchange.archive import ArchiveReader, load_archive_file, unzip_csv, verify_checksum
+from ingestion.exchange.archive_csv import FUNDING_RATE_CSV, KLINE_CSV, read_archive_csv
+from ingestion.exchange.archive_plan import planned_files
 from ingestion.exchange.layout import Month, monthly_klines
 from ingestion.exchange.mirror import write_mirror
-from ingestion.exchange.source import planned_files
+from ingestion.exchange.raw_tables import TIMESTAMP, to_utc_timestamp
 from ingestion.warehouse import make_pipeline
 
 from archive_zips import (  # noqa: F401 (also imported from here by test_exchange_faults)

@@ -17,10 +17,10 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from ingestion.exchange.archive import KLINES_SCHEMA
 from ingestion.exchange.layout import Month
 from ingestion.exchange.local_exchange import LocalExchange
 from ingestion.exchange.mirror import DEFAULT_MAINTENANCE, _parse_window, kline_rows
+from ingestion.exchange.raw_tables import KLINES_SCHEMA
 from ingestion.exchange.rest import DEFAULT_BASE_URLS, BinanceRest, RestError, klines_page_table
 
 NOW = datetime(2025, 3, 3, 12, 0, 30, tzinfo=UTC)

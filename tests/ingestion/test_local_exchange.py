@@ -23,9 +23,10 @@ from typing import Any
 
 import pytest
 
-from ingestion.exchange.archive import ArchiveError, ArchiveReader, verify_checksum
+from ingestion.exchange.archive import ArchiveReader, verify_checksum
 from ingestion.exchange.local_exchange import LocalExchange
 from ingestion.exchange.mirror import write_mirror
+from ingestion.exchange.outcomes import ArchiveError
 
 NOW = datetime(2025, 3, 3, 12, 0, 30, tzinfo=UTC)
 """Half a minute into 12:00: the 12:00 candle is still open."""

@@ -18,7 +18,7 @@ from ingestion.duckdb_lock import duckdb_lock_message
 from ingestion.errors import SettingError, WarehouseLockedError
 from ingestion.exchange.outcomes import ArchiveError
 from ingestion.git.commands import GitError
-from ingestion.github.client import GitHubError
+from ingestion.github.session import GitHubError
 from orchestration.preflight import EndpointUnreachableError, PostgresUnreachableError
 
 LOCK_ERROR = re.compile(r'Could not set lock on file "(?P<path>[^"]+)"[^\n]*')

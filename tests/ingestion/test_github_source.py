@@ -20,8 +20,9 @@ import pytest
 from dlt.common import logger as dlt_logging
 
 from ingestion.github import GitHubError, github_source
-from ingestion.github.client import GitHubApi, HttpSettings
+from ingestion.github.client import GitHubApi
 from ingestion.github.local_github import LocalGitHub
+from ingestion.github.session import HttpSettings
 from ingestion.github.source import default_cache_folder, repository_names
 from ingestion.warehouse import dlt_pipeline, make_pipeline
 

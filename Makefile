@@ -7,8 +7,9 @@ STAMP := $(VENV)/.installed
 WAREHOUSE ?= duckdb
 export WAREHOUSE
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# Telemetry is switched off by Tributary's own entry points (ingestion/telemetry.py). This export
+# is for the dbt that runs outside them: sqlfluff's dbt templater (lint) and the tests' dbt CLI.
 export DO_NOT_TRACK := 1
-export RUNTIME__DLTHUB_TELEMETRY := false
 
 .PHONY: install run test test-fast lint ui docs bench clean
 

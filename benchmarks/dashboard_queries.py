@@ -27,7 +27,7 @@ from sqlalchemy.pool import StaticPool
 
 from benchmarks.exchange_load import NOW, archive_source, prepare_archive
 from benchmarks.measure import Stopwatch, dbt_on_duckdb
-from ingestion.warehouse import data_dir
+from ingestion.warehouse import data_dir, make_pipeline
 from orchestration.bi_copy import publish_bi_copy
 
 TARGET_P95_MS = 50.0
@@ -173,7 +173,7 @@ def load_candles(database: Path) -> int:
 
     os.environ.setdefault("LOAD__DELETE_COMPLETED_JOBS", "true")
     rejected = RejectedFiles()
-    dlt.pipeline(
+    make_pipeline(
         "bench_dashboard",
         destination=dlt.destinations.duckdb(str(database)),
         dataset_name="raw_exchange",

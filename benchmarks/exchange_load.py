@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from benchmarks.measure import Measurement, Stopwatch, dbt_on_duckdb, report, run_phase
-from ingestion.warehouse import data_dir
+from ingestion.warehouse import data_dir, make_pipeline
 
 if TYPE_CHECKING:
     from ingestion.exchange import RejectedFiles
@@ -98,7 +98,7 @@ def phase_reference(database: str) -> None:
 def _pipeline(database: str):  # noqa: ANN202 (dlt.Pipeline, imported lazily)
     import dlt
 
-    return dlt.pipeline(
+    return make_pipeline(
         "bench_exchange",
         destination=dlt.destinations.duckdb(database),
         dataset_name="raw_exchange",

@@ -20,7 +20,7 @@ import subprocess
 from pathlib import Path
 
 from benchmarks.measure import Measurement, Stopwatch, report, run_phase
-from ingestion.warehouse import data_dir
+from ingestion.warehouse import data_dir, make_pipeline
 
 MODULE = "benchmarks.git_load"
 COMMITS = 50_000
@@ -80,7 +80,7 @@ def phase_load(database: str, workers: int | None) -> None:
 
     from ingestion.git import git_source
 
-    pipeline = dlt.pipeline(
+    pipeline = make_pipeline(
         "bench_git",
         destination=dlt.destinations.duckdb(database),
         dataset_name="raw_git",

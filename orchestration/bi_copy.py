@@ -1,4 +1,4 @@
-"""A read-only copy of the marts for BI tools, published after every successful build.
+"""A read-only copy of the marts for BI tools on a DuckDB warehouse, published after every build.
 
 DuckDB takes one writer and locks every other process out of the file while it writes, so BI tools
 (Metabase, Superset, Evidence, Tableau, notebooks) never open the warehouse itself. After the marts
@@ -19,48 +19,31 @@ reading it. The Parquet files are renamed one after the other once all are writt
 instant they may mix two builds; the DuckDB file is the consistent snapshot.
 
 The copy is made by DuckDB itself (``ATTACH`` the warehouse read-only, ``CREATE TABLE AS``,
-``COPY TO``), no rows pass through Python. On Postgres there is nothing to copy: readers use the
-``bi_reader`` role, which dbt creates and grants ``select`` on the marts (``macros/bi_reader.sql``);
-the asset sets its password (``BI_READER_PASSWORD``, kept out of dbt's logs) and verifies that it
-reads every mart and no other schema.
+``COPY TO``), no rows pass through Python. On Postgres there is nothing to copy: BI tools read
+the marts as a role of their own (:mod:`orchestration.bi_reader_role`).
 """
 
 import os
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
 
 import duckdb
-from dagster import AssetExecutionContext, AssetKey, AssetsDefinition, MaterializeResult, asset
 
-from ingestion.warehouse import PostgresSettings, data_dir, duckdb_path, warehouse_kind
-from orchestration.dlt_assets import WAREHOUSE_POOL
+from ingestion.warehouse import data_dir, duckdb_path
 
-BI_COPY_KEY = AssetKey(["bi", "marts_copy"])
 BI_SCHEMAS = ("marts",)
-"""Schemas BI tools read. The seeds (``reference``) stay out: the marts already carry what
-dashboards show of them (quote assets in ``dim_symbols``, DORA tiers in ``fct_dora_*``)."""
+"""Schemas BI tools read, on either warehouse. The seeds (``reference``) stay out: the marts
+already carry what dashboards show of them (quote assets in ``dim_symbols``, DORA tiers in
+``fct_dora_*``)."""
 BI_DUCKDB_NAME = "tributary.duckdb"
 STORAGE_VERSION = "v1.0.0"
 """DuckDB storage format of the copy: readable by DuckDB 1.0 and later."""
 TEMP_DIR = ".publishing"
 STALE_TEMP_SECONDS = 3600
-DEFAULT_BI_READER_ROLE = "bi_reader"
-PRIVATE_SCHEMAS = (
-    "raw_exchange",
-    "raw_git",
-    "raw_github",
-    "commit_graph",
-    "staging",
-    "intermediate",
-    "reference",
-)
-"""Schemas the BI role must not see."""
 
 
 def bi_dir() -> Path:
@@ -74,11 +57,6 @@ def bi_duckdb_path() -> Path:
 
 def bi_parquet_dir() -> Path:
     return bi_dir() / "parquet"
-
-
-def bi_reader_role() -> str:
-    """The Postgres role of BI tools (``BI_READER_ROLE``; empty turns the BI grants off)."""
-    return os.environ.get("BI_READER_ROLE", DEFAULT_BI_READER_ROLE)
 
 
 @dataclass
@@ -208,136 +186,3 @@ def _remove_dropped_tables(parquet_dir: Path, published: set[Path]) -> None:
     for path in parquet_dir.glob("*.parquet"):
         if path not in published:
             path.unlink(missing_ok=True)
-
-
-@dataclass(frozen=True)
-class BiReaderAccess:
-    """What the BI role of a Postgres warehouse can read."""
-
-    role: str
-    url: str
-    readable_marts: list[str]
-    unreadable_marts: list[str]
-    visible_private_schemas: list[str]
-
-
-def bi_reader_url(settings: PostgresSettings, role: str) -> str:
-    """The libpq URL a BI tool connects with (the password goes into the tool's own settings)."""
-    url = PostgresSettings(settings.host, settings.port, role, "", settings.database).url()
-    return url.replace(f"{quote(role)}:@", f"{quote(role)}@", 1)
-
-
-def ensure_bi_reader_access(role: str | None = None) -> BiReaderAccess:
-    """Set the BI role's password from ``BI_READER_PASSWORD`` (when given) and report what the
-    role can read. dbt creates the role and grants it the marts (``macros/bi_reader.sql``)."""
-    import psycopg
-    from psycopg import sql
-
-    role = role if role is not None else bi_reader_role()
-    settings = PostgresSettings.from_env()
-    password = os.environ.get("BI_READER_PASSWORD")
-    with psycopg.connect(
-        **settings.connect_args(),
-        autocommit=True,
-    ) as connection:
-        exists = connection.execute("select 1 from pg_roles where rolname = %s", [role]).fetchone()
-        if not exists:
-            raise RuntimeError(
-                f"Postgres role {role!r} does not exist: dbt's on-run-start hook creates it; run "
-                "`dbt build` (or set BI_READER_ROLE to an existing role)"
-            )
-        if password:
-            connection.execute(
-                sql.SQL("alter role {} with login password {}").format(
-                    sql.Identifier(role), sql.Literal(password)
-                )
-            )
-        marts = connection.execute(
-            "select table_schema || '.' || table_name, "
-            "has_table_privilege(%s, quote_ident(table_schema) || '.' || quote_ident(table_name),"
-            " 'select') and has_schema_privilege(%s, table_schema, 'usage') "
-            "from information_schema.tables where table_schema = any(%s) order by 1",
-            [role, role, list(BI_SCHEMAS)],
-        ).fetchall()
-        private = connection.execute(
-            "select nspname from pg_namespace "
-            "where nspname = any(%s) and has_schema_privilege(%s, nspname, 'usage') order by 1",
-            [list(PRIVATE_SCHEMAS), role],
-        ).fetchall()
-    return BiReaderAccess(
-        role=role,
-        url=bi_reader_url(settings, role),
-        readable_marts=[table for table, readable in marts if readable],
-        unreadable_marts=[table for table, readable in marts if not readable],
-        visible_private_schemas=[schema for (schema,) in private],
-    )
-
-
-def mart_keys(dbt: AssetsDefinition | Iterable[AssetKey]) -> list[AssetKey]:
-    """The keys of the marts among ``dbt``'s assets (first key part ``marts``)."""
-    keys = dbt.keys if isinstance(dbt, AssetsDefinition) else dbt
-    return sorted((key for key in keys if key.path[0] in BI_SCHEMAS), key=lambda k: k.path)
-
-
-def build_bi_copy_asset(dbt: AssetsDefinition | Iterable[AssetKey]) -> AssetsDefinition:
-    """The asset that publishes the marts to BI tools, downstream of every mart in ``dbt``.
-
-    Every job that builds a mart therefore publishes after it, and only when the build
-    succeeded (a failed step skips what is downstream of it). It writes the warehouse's
-    neighbourhood, not the warehouse, but reads the DuckDB file, so it joins the writers' pool:
-    it must not open the file while another step writes it.
-    """
-    kind = warehouse_kind()
-
-    @asset(
-        key=BI_COPY_KEY,
-        group_name="bi",
-        deps=mart_keys(dbt),
-        pool=WAREHOUSE_POOL,
-        kinds={"duckdb", "parquet"} if kind == "duckdb" else {"postgres"},
-        description="What BI tools read: on DuckDB a read-only copy of the marts "
-        "(data/bi/tributary.duckdb and data/bi/parquet/), atomically replaced after every "
-        "successful build; on Postgres the bi_reader role's access to the marts, verified.",
-    )
-    def marts_copy(context: AssetExecutionContext) -> MaterializeResult:
-        if warehouse_kind() == "postgres":
-            return _verify_postgres_reader(context)
-        context.log.info("Publishing the marts to the BI copy")
-        copy = publish_bi_copy()
-        context.log.info(f"Published {len(copy.rows)} marts to {copy.path} in {copy.seconds:.2f} s")
-        return MaterializeResult(
-            metadata={
-                "path": str(copy.path),
-                "parquet_dir": str(copy.parquet_dir),
-                "tables": sorted(copy.rows),
-                "rows": sum(copy.rows.values()),
-                "bytes": copy.bytes,
-                "seconds": round(copy.seconds, 3),
-            }
-        )
-
-    return marts_copy
-
-
-def _verify_postgres_reader(context: AssetExecutionContext) -> MaterializeResult:
-    """On Postgres: the BI role reads every mart and nothing else, or the asset fails."""
-    started = time.perf_counter()
-    role = bi_reader_role()
-    if not role:
-        context.log.info("BI_READER_ROLE is empty: no BI role on this warehouse")
-        return MaterializeResult(metadata={"role": "", "seconds": 0.0})
-    access = ensure_bi_reader_access(role)
-    problems = []
-    if access.unreadable_marts:
-        problems.append(f"cannot read {', '.join(access.unreadable_marts)}")
-    if access.visible_private_schemas:
-        problems.append(f"can use schemas {', '.join(access.visible_private_schemas)}")
-    if problems:
-        raise RuntimeError(f"BI role {role!r} " + "; ".join(problems))
-    metadata: dict[str, Any] = {
-        "role": role,
-        "connection": access.url,
-        "tables": access.readable_marts,
-        "seconds": round(time.perf_counter() - started, 3),
-    }
-    return MaterializeResult(metadata=metadata)

@@ -24,7 +24,7 @@ from orchestration.dlt_assets import WAREHOUSE_POOL
 DEPLOYMENT_COMMITS_KEY = AssetKey([DATASET, TABLE])
 
 
-def build_commit_graph_asset() -> AssetsDefinition:
+def define_commit_graph_asset() -> AssetsDefinition:
     @asset(
         key=DEPLOYMENT_COMMITS_KEY,
         group_name=DATASET,

@@ -19,9 +19,8 @@ from dagster_dbt import (
 )
 from dbt.version import __version__ as dbt_version
 
-from ingestion.warehouse import PROJECT_ROOT, duckdb_path, warehouse_kind
+from ingestion.warehouse import PROJECT_ROOT, duckdb_path, warehouse_cursor, warehouse_kind
 from orchestration.dlt_assets import WAREHOUSE_POOL, check_no_half_load
-from orchestration.summary import warehouse_cursor
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
@@ -134,7 +133,7 @@ WALK_DOWNSTREAM = "stg_commit_graph__deployment_commits+"
 """The models that read what the commit-graph walk (:mod:`orchestration.commit_graph`) wrote."""
 
 
-def build_dbt_assets(project: DbtProject) -> list[AssetsDefinition]:
+def define_dbt_assets(project: DbtProject) -> list[AssetsDefinition]:
     """The dbt project as two multi-assets: the models that do not read what the commit-graph
     walk wrote (among them the deployments the walk reads), and those that do. A job that holds
     both runs ``dbt build`` for the first, then the walk, then ``dbt build`` for the second."""

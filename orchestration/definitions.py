@@ -3,6 +3,6 @@
 Loaded by ``dagster dev -m orchestration.definitions`` (``make ui``).
 """
 
-from orchestration.build import build_definitions
+from orchestration.assembly import assemble_definitions
 
-defs = build_definitions()
+defs = assemble_definitions()

@@ -156,7 +156,7 @@ def check_no_half_load() -> None:
             )
 
 
-def build_exchange_assets() -> AssetsDefinition:
+def define_exchange_assets() -> AssetsDefinition:
     @raw_table_assets("exchange", exchange_source())
     def exchange_assets(
         context: AssetExecutionContext, dlt: DagsterDltResource, config: ExchangeRunConfig
@@ -171,7 +171,7 @@ def build_exchange_assets() -> AssetsDefinition:
     return exchange_assets
 
 
-def build_git_assets() -> AssetsDefinition:
+def define_git_assets() -> AssetsDefinition:
     @raw_table_assets("git", git_source())
     def git_assets(
         context: AssetExecutionContext, dlt: DagsterDltResource, config: SourceRunConfig
@@ -183,7 +183,7 @@ def build_git_assets() -> AssetsDefinition:
     return git_assets
 
 
-def build_github_assets() -> AssetsDefinition:
+def define_github_assets() -> AssetsDefinition:
     @raw_table_assets("github", github_source())
     def github_assets(
         context: AssetExecutionContext, dlt: DagsterDltResource, config: SourceRunConfig

@@ -20,7 +20,8 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from ingestion.warehouse import PROJECT_ROOT, duckdb_path, ensure_local_postgres, warehouse_kind
+from ingestion.local_postgres import ensure_local_postgres
+from ingestion.warehouse import PROJECT_ROOT, duckdb_path, warehouse_kind
 from orchestration.dbt_assets import DBT_PROJECT_DIR, tributary_dbt_project
 from orchestration.environment import apply_local_defaults
 from orchestration.summary import table_row_counts

@@ -34,7 +34,9 @@ from ingestion.exchange.defaults import (
     SPOT_API_URL,
     USDM_API_URL,
 )
-from ingestion.warehouse import PROJECT_ROOT, config_value, data_dir, duckdb_path
+from ingestion.settings import config_value
+from ingestion.telemetry import switch_off_telemetry
+from ingestion.warehouse import PROJECT_ROOT, data_dir, duckdb_path
 
 if TYPE_CHECKING:
     from demo.webshop.world import DemoWorld
@@ -53,8 +55,7 @@ def apply_local_defaults() -> None:
     scripts = str(Path(sys.executable).parent)
     if scripts not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = os.pathsep.join([scripts, os.environ.get("PATH", "")])
-    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
+    switch_off_telemetry()
     os.environ.setdefault("DAGSTER_HOME", str(data_dir() / "dagster"))
     os.environ.setdefault("TRIBUTARY_DUCKDB_PATH", str(duckdb_path()))
     # Completed load packages are of no further use and take ~45 MB per million rows.

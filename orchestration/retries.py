@@ -16,7 +16,7 @@ import requests
 from dagster import AssetExecutionContext, Config, RetryRequested
 from pydantic import Field
 
-from orchestration.messages import causes
+from orchestration.guidance import causes
 
 TRANSIENT_HTTP = re.compile(r"\bHTTP (?:408|429|5\d\d)\b")
 """How our sources' errors name an HTTP status worth retrying (``... HTTP 503: ...``)."""

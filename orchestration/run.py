@@ -3,7 +3,7 @@
 ``python -m orchestration.run``
 
 This is ``make run``. It checks the settings, the warehouse and the endpoints first
-(:func:`orchestration.messages.check_before_run`), so a typo or a locked DuckDB file fails in
+(:func:`orchestration.preflight.check_before_run`), so a typo or a locked DuckDB file fails in
 seconds with a message saying what to do and no traceback. The run is recorded in the project's
 Dagster instance (``data/dagster``), so ``make ui`` shows it afterwards.
 """
@@ -19,15 +19,11 @@ from functools import partial
 
 from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
 
-from ingestion.warehouse import (
-    PostgresSettings,
-    data_dir,
-    duckdb_path,
-    ensure_local_postgres,
-    warehouse_kind,
-)
-from orchestration.bi_copy import bi_duckdb_path, bi_parquet_dir, bi_reader_role
-from orchestration.build import BUILD_WAREHOUSE_JOB, build_definitions
+from ingestion.local_postgres import ensure_local_postgres
+from ingestion.warehouse import PostgresSettings, data_dir, duckdb_path, warehouse_kind
+from orchestration.assembly import assemble_definitions
+from orchestration.bi_copy import bi_duckdb_path, bi_parquet_dir
+from orchestration.bi_reader_role import bi_reader_role
 from orchestration.dbt_assets import DBT_PROJECT_DIR
 from orchestration.environment import (
     apply_local_defaults,
@@ -38,7 +34,9 @@ from orchestration.environment import (
     uses_local_exchange,
     uses_local_github,
 )
-from orchestration.messages import check_before_run, guidance
+from orchestration.guidance import guidance
+from orchestration.jobs import BUILD_WAREHOUSE_JOB
+from orchestration.preflight import check_before_run
 from orchestration.run_outcome import (
     buildable_after_failure,
     stale_assets,
@@ -129,8 +127,9 @@ def starting_line() -> str:
 
 
 @dataclass(frozen=True)
-class WarehouseBuild:
-    """The runs of one ``make run``: the build, and the rest after a failed step."""
+class WarehouseRuns:
+    """The runs of one ``make run``: the ``build_warehouse`` job, and the rest after a failed
+    step."""
 
     definitions: Definitions
     results: list[ExecuteInProcessResult]
@@ -140,16 +139,17 @@ class WarehouseBuild:
         return all(result.success for result in self.results)
 
 
-def build_warehouse(instance: DagsterInstance) -> WarehouseBuild:
-    """Materialize every asset (loads, then ``dbt build``) in this process, into ``instance``.
+def materialize_warehouse(instance: DagsterInstance) -> WarehouseRuns:
+    """Run the ``build_warehouse`` job: materialize every asset (loads, then ``dbt build``) in
+    this process, into ``instance``.
 
     When a step fails, a second run builds what does not depend on it
     (:func:`orchestration.run_outcome.buildable_after_failure`).
     """
     apply_local_defaults()
     ensure_local_postgres()
-    # build_definitions() parses the dbt project first when a dbt file or setting changed.
-    definitions = build_definitions()
+    # assemble_definitions() parses the dbt project first when a dbt file or setting changed.
+    definitions = assemble_definitions()
     job = definitions.resolve_job_def(BUILD_WAREHOUSE_JOB)
     run = partial(
         job.execute_in_process,
@@ -166,7 +166,7 @@ def build_warehouse(instance: DagsterInstance) -> WarehouseBuild:
             flush=True,
         )
         results.append(run(asset_selection=rest))
-    return WarehouseBuild(definitions, results)
+    return WarehouseRuns(definitions, results)
 
 
 def recover_from_stopped_runs(instance: DagsterInstance) -> None:
@@ -191,17 +191,17 @@ def recover_from_stopped_runs(instance: DagsterInstance) -> None:
         running = runs_in_progress(instance)
 
 
-def report_failure(build: WarehouseBuild, seconds: float) -> None:
+def report_failure(runs: WarehouseRuns, seconds: float) -> None:
     """Each failed step with its own cause and, when a user can act, what to do; then what is
     stale. Printed last, so that it is what a user reads."""
     print(f"\nThe warehouse build failed after {seconds:.0f} s:", file=sys.stderr)
-    results = build.results
+    results = runs.results
     for failure in step_failures(results):
         cause = failure.cause.replace("\n", "\n      ")
         print(f"  - {failure.step}: {cause}", file=sys.stderr)
         if failure.advice:
             print(f"    what to do: {failure.advice}", file=sys.stderr)
-    stale = [key.to_user_string() for key in stale_assets(build.definitions, results)]
+    stale = [key.to_user_string() for key in stale_assets(runs.definitions, results)]
     marts = [name.removeprefix("marts/") for name in stale if name.startswith("marts/")]
     if stale:
         others = len(stale) - len(marts)
@@ -251,8 +251,8 @@ def main() -> int:
         print(starting_line(), flush=True)
         with DagsterInstance.get() as instance:
             recover_from_stopped_runs(instance)
-            build = build_warehouse(instance)
-        if was_interrupted(build.results[-1]):
+            runs = materialize_warehouse(instance)
+        if was_interrupted(runs.results[-1]):
             raise KeyboardInterrupt
     except KeyboardInterrupt:
         print("\nStopped. Loads commit their progress with the data: run again to go on.")
@@ -264,11 +264,11 @@ def main() -> int:
         print(f"make run stopped: {advice}", file=sys.stderr)
         return USER_ERROR_EXIT
     seconds = time.monotonic() - started
-    if build.success:
+    if runs.success:
         print_summary(seconds)
         return 0
     print_summary(seconds, heading=f"Tributary warehouse partly built on {warehouse_kind()}")
-    report_failure(build, seconds)
+    report_failure(runs, seconds)
     return 1
 
 

@@ -25,8 +25,8 @@ from dagster import (
 )
 from dagster._utils.error import SerializableErrorInfo
 
-from orchestration.bi_copy import BI_COPY_KEY
-from orchestration.messages import guidance_for_text
+from orchestration.bi_access import BI_ACCESS_KEY
+from orchestration.guidance import guidance_for_text
 
 SELF_EXPLAINING_ERRORS = frozenset(
     {
@@ -171,8 +171,8 @@ def buildable_after_failure(
     planned = set(graph.materializable_asset_keys)
     failed = failed_assets(definitions, failed_steps)
     left = planned - materialized([result]) - downstream_of(definitions, failed)
-    if left and BI_COPY_KEY not in failed:
-        left.add(BI_COPY_KEY)
+    if left and BI_ACCESS_KEY not in failed:
+        left.add(BI_ACCESS_KEY)
     return sorted(left, key=lambda key: key.to_user_string())
 
 

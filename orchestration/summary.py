@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
-
-from ingestion.warehouse import PostgresSettings, duckdb_path, warehouse_kind
+from ingestion.warehouse import warehouse_cursor, warehouse_kind
 
 SUMMARY_SCHEMAS = ("raw_exchange", "raw_git", "raw_github", "marts")
-
-
-@contextmanager
-def warehouse_cursor() -> Iterator[Any]:
-    """A DB-API cursor on the configured warehouse (read-only on DuckDB)."""
-    if warehouse_kind() == "duckdb":
-        with closing(duckdb.connect(str(duckdb_path()), read_only=True)) as connection:
-            yield connection.cursor()
-        return
-    import psycopg2
-
-    settings = PostgresSettings.from_env()
-    with closing(psycopg2.connect(**settings.connect_args())) as connection:
-        yield connection.cursor()
 
 
 def _placeholders(count: int) -> str:

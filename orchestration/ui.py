@@ -10,9 +10,10 @@ import sys
 
 from dagster import DagsterInstance
 
-from ingestion.warehouse import ensure_local_postgres
+from ingestion.local_postgres import ensure_local_postgres
 from orchestration.environment import apply_local_defaults, prepare_dagster_home
-from orchestration.messages import check_sources, guidance
+from orchestration.guidance import guidance
+from orchestration.preflight import check_sources
 from orchestration.stale_runs import announce_released_runs
 
 

@@ -13,7 +13,7 @@ Run it on its own with ``python -m ingestion.exchange``; configure it through dl
 environment (``SOURCES__EXCHANGE__ARCHIVE_BASE_URL``, ``SOURCES__EXCHANGE__SYMBOLS``, ...).
 """
 
-from ingestion.exchange.archive import ArchiveError
-from ingestion.exchange.source import RejectedFiles, exchange_source
+from ingestion.exchange.outcomes import ArchiveError, RejectedFiles
+from ingestion.exchange.source import exchange_source
 
 __all__ = ["ArchiveError", "RejectedFiles", "exchange_source"]

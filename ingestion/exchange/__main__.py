@@ -1,6 +1,7 @@
 """Load the configured archive files into the warehouse: ``python -m ingestion.exchange``."""
 
-from ingestion.exchange.source import RejectedFiles, exchange_source
+from ingestion.exchange.outcomes import RejectedFiles
+from ingestion.exchange.source import exchange_source
 from ingestion.warehouse import dlt_pipeline
 
 

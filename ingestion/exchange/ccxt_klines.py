@@ -33,7 +33,7 @@ from typing import Any, TypeVar
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestion.exchange.archive import KLINES_SCHEMA, PRICE, TIMESTAMP
+from ingestion.exchange.raw_tables import KLINES_SCHEMA, PRICE, TIMESTAMP
 from ingestion.exchange.rest import epoch_ms, next_open_ms, rest_interval
 
 log = logging.getLogger(__name__)

@@ -46,9 +46,9 @@ import pyarrow.compute as pc
 from dlt.sources.helpers.requests import Client
 from requests import RequestException, Response
 
-from ingestion.exchange.archive import KLINES_SCHEMA, PRICE, to_utc_timestamp
 from ingestion.exchange.defaults import SPOT_API_URL, USDM_API_URL
 from ingestion.exchange.layout import INTERVAL_MILLISECONDS, Month
+from ingestion.exchange.raw_tables import KLINES_SCHEMA, PRICE, to_utc_timestamp
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from ingestion.errors import SettingError
 from ingestion.exchange.layout import INTERVAL_MILLISECONDS, MARKET_PREFIXES
-from ingestion.warehouse import SettingError, config_value, env_name
+from ingestion.settings import config_value, env_name
 
 SECTION = "sources.exchange"
 INTERVALS = (*INTERVAL_MILLISECONDS, "1mo")

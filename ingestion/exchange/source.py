@@ -20,28 +20,19 @@ file replaces exactly its own rows (:data:`FILE_VERSIONS`).
 from __future__ import annotations
 
 import logging
-from collections import Counter, deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 import dlt
 import pyarrow as pa
 import pyarrow.compute as pc
-from dlt.common.libs.pyarrow import py_arrow_to_table_schema_columns
-from dlt.common.schema.typing import TTableSchemaColumns, TWriteDispositionConfig
+from dlt.common.schema.typing import TWriteDispositionConfig
 from dlt.sources import DltResource
 
-from ingestion.exchange.archive import (
-    FUNDING_RATES_SCHEMA,
-    KLINES_SCHEMA,
-    ArchiveError,
-    ArchiveReader,
-    FileOutcome,
-    load_archive_file,
-)
+from ingestion.exchange.archive import ArchiveReader, archive_outcomes
+from ingestion.exchange.archive_plan import daily_fallback, parse_cutoff, planned_files
 from ingestion.exchange.ccxt_klines import ccxt_klines
 from ingestion.exchange.defaults import (
     BINANCE_ARCHIVE,
@@ -52,30 +43,36 @@ from ingestion.exchange.defaults import (
     SPOT_API_URL,
     USDM_API_URL,
 )
-from ingestion.exchange.layout import (
-    FUNDING_RATE,
-    FUTURES_MARKETS,
-    INTERVAL_MILLISECONDS,
-    MONTHLY,
-    ArchiveFile,
-    Month,
-    daily_klines,
-    days_between,
-    monthly_funding_rates,
-    monthly_klines,
+from ingestion.exchange.last_candles import remember_last_candles, series_key, tail_start
+from ingestion.exchange.layout import FUNDING_RATE, ArchiveFile
+from ingestion.exchange.outcomes import (
+    MAX_REJECTED_FRACTION,
+    FileOutcome,
+    RejectedFiles,
+    over_threshold_message,
+)
+from ingestion.exchange.raw_tables import (
+    ARCHIVE_FILES_SCHEMA,
+    FUNDING_RATES_SCHEMA,
+    KLINES_SCHEMA,
+    REJECTED_ROWS_SCHEMA,
+    archive_files_row,
+    rejected_rows_table,
+    table_columns,
 )
 from ingestion.exchange.rest import BinanceRest
 
 log = logging.getLogger(__name__)
 
+
 FEEDS = ("archive", "rest", "ccxt")
 """The exchange feeds, in the order a run reads them: archive files, then the REST tail after
 the archive's last candle, then other exchanges through ccxt."""
 
-LOAD_ID_COLUMN: TTableSchemaColumns = {
-    "_dlt_load_id": {"name": "_dlt_load_id", "data_type": "text", "nullable": False}
-}
+
 KLINE_KEY = ("exchange", "market", "symbol", "interval", "open_time", "data_source")
+
+
 FILE_VERSIONS: TWriteDispositionConfig = {"disposition": "merge", "strategy": "cdc"}
 """Each loaded archive file replaces exactly its own rows; everything merges by primary key.
 
@@ -101,101 +98,17 @@ tens of GB. Keys are unique within a load (each period comes from
 one file and each source has its own ``data_source``), which the MERGE requires. One limit: a
 version with no row at all puts nothing in the load, so its previous version's rows stay (the
 intermediate dbt layer leaves them out by load id)."""
+
+
 FILE_KEY = "source_file"
 """The merge key of file versions: see :data:`FILE_VERSIONS`."""
+
+
 REST_WEIGHT_LIMITS = {"spot": 6000, "um": 2400}
 """Request weight Binance allows per minute and IP: spot API and USD-M futures API."""
+
+
 FUNDING_RATE_KEY = ("exchange", "market", "symbol", "funding_time")
-
-ARCHIVE_FILES_SCHEMA = pa.schema(
-    [
-        pa.field("path", pa.string(), nullable=False),
-        pa.field("exchange", pa.string()),
-        pa.field("market", pa.string()),
-        pa.field("data_type", pa.string()),
-        pa.field("symbol", pa.string()),
-        pa.field("interval", pa.string()),
-        pa.field("period", pa.string()),
-        pa.field("period_start", pa.date32()),
-        pa.field("period_end", pa.date32()),
-        pa.field("checksum", pa.string()),
-        pa.field("size_bytes", pa.int64()),
-        pa.field("row_count", pa.int64()),
-        pa.field("rejected_row_count", pa.int64()),
-        pa.field("status", pa.string()),
-        pa.field("error", pa.string()),
-        pa.field("loaded_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
-REJECTED_ROWS_SCHEMA = pa.schema(
-    [
-        pa.field("source_file", pa.string(), nullable=False),
-        pa.field("checksum", pa.string()),
-        pa.field("data_type", pa.string()),
-        pa.field("line_number", pa.int64(), nullable=False),
-        pa.field("raw_line", pa.string()),
-        pa.field("reason", pa.string()),
-        pa.field("rejected_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
-
-
-MAX_REJECTED_FRACTION = 0.001
-"""Default share of a file's lines that may be rejected before the run fails."""
-MAX_REJECTED_FRACTION_VARIABLE = "SOURCES__EXCHANGE__MAX_REJECTED_FRACTION"
-
-
-@dataclass
-class RejectedFiles:
-    """What a run must fail on once everything else has loaded: archive files it could not load
-    (``errors``) and files with more rejected lines than allowed (``over_threshold``: their
-    good lines did load). Each entry is one line naming the file and the reason."""
-
-    errors: list[str] = field(default_factory=list)
-    over_threshold: list[str] = field(default_factory=list)
-
-    def raise_if_any(self) -> None:
-        parts = []
-        if self.errors:
-            details = "\n".join(f"  - {error}" for error in self.errors)
-            parts.append(
-                f"{len(self.errors)} archive file(s) rejected; every other file was loaded:\n"
-                f"{details}"
-            )
-        if self.over_threshold:
-            details = "\n".join(f"  - {error}" for error in self.over_threshold)
-            parts.append(
-                f"{len(self.over_threshold)} archive file(s) with too many rejected lines "
-                f"(their other lines were loaded):\n{details}"
-            )
-        if parts:
-            raise ArchiveError("\n".join(parts))
-
-
-def rejection_category(reason: str) -> str:
-    """A rejection reason without the offending value: ``high is not a number: 'n/a'`` ->
-    ``high is not a number`` (the marts group reasons the same way)."""
-    return reason.split(": ", 1)[0]
-
-
-def over_threshold_message(outcome: FileOutcome, max_fraction: float) -> str | None:
-    """One line naming a loaded file whose rejected lines exceed ``max_fraction`` of its lines,
-    with how many and why; None when within."""
-    rejected = len(outcome.rejected_rows)
-    loaded = outcome.table.num_rows if outcome.table is not None else 0
-    lines = rejected + loaded
-    if not rejected or rejected <= max_fraction * lines:
-        return None
-    reasons = Counter(rejection_category(row.reason) for row in outcome.rejected_rows)
-    commonest = sorted(reasons.items(), key=lambda item: (-item[1], item[0]))[:3]
-    top = ", ".join(f"{reason} ({count:,})" for reason, count in commonest)
-    more = f" and {len(reasons) - 3} more" if len(reasons) > 3 else ""
-    return (
-        f"{outcome.location}: {rejected:,} of {lines:,} lines rejected ({rejected / lines:.2%}), "
-        f"more than {MAX_REJECTED_FRACTION_VARIABLE}={max_fraction:g} allows: {top}{more}; "
-        f"the {loaded:,} other lines were loaded, the rejected ones are in "
-        "raw_exchange.rejected_rows"
-    )
 
 
 class RunStarted:
@@ -211,170 +124,6 @@ class TailCandles:
 
 
 FeedItem = RunStarted | FileOutcome | TailCandles
-
-
-def table_columns(schema: pa.Schema) -> TTableSchemaColumns:
-    """dlt column hints of a raw table (so it exists with its columns before any row arrives)."""
-    return {**py_arrow_to_table_schema_columns(schema), **LOAD_ID_COLUMN}
-
-
-def parse_cutoff(end_date: str | None, now: datetime | None = None) -> datetime:
-    """The moment a run loads up to: the configured end (a date means the end of that day) or
-    now, whichever is earlier."""
-    now = now or datetime.now(UTC)
-    if not end_date:
-        return now
-    if len(end_date) == 10:
-        end = datetime.combine(date.fromisoformat(end_date), datetime.min.time(), UTC)
-        end += timedelta(days=1)
-    else:
-        end = datetime.fromisoformat(end_date.replace("Z", "+00:00"))
-        end = end if end.tzinfo else end.replace(tzinfo=UTC)
-    return min(end, now)
-
-
-def planned_files(
-    markets: Sequence[str],
-    symbols: Sequence[str],
-    intervals: Sequence[str],
-    start: date,
-    cutoff: datetime,
-    funding_rates: bool,
-) -> list[ArchiveFile]:
-    """Monthly files for the months that ended before the cutoff, daily files for the days of
-    the cutoff's month that ended before it; funding rates (monthly only) for futures markets.
-
-    A monthly file that turns out not to be published is replaced by its daily files
-    (:func:`daily_fallback`).
-    """
-    last_month = Month.of(cutoff.date())
-    months = []
-    month = Month.of(start)
-    while month < last_month:
-        months.append(month)
-        month = month.next()
-    current_days = days_between(max(start, last_month.first_day), cutoff.date() - timedelta(1))
-    files = []
-    for market in markets:
-        for symbol in symbols:
-            for interval in intervals:
-                files += [monthly_klines(market, symbol, interval, m) for m in months]
-                for day in current_days:
-                    files += daily_klines(market, symbol, interval, day)
-            if funding_rates and market in FUTURES_MARKETS:
-                files += [monthly_funding_rates(market, symbol, m) for m in months]
-    return files
-
-
-def daily_fallback(file: ArchiveFile, cutoff: datetime) -> list[ArchiveFile]:
-    """The daily files standing in for a monthly kline file that is not published yet."""
-    if file.period != MONTHLY or file.data_type == FUNDING_RATE or file.interval is None:
-        return []
-    last_day = min(file.period_end, cutoff.date() - timedelta(days=1))
-    return [
-        daily
-        for day in days_between(file.period_start, last_day)
-        for daily in daily_klines(file.market, file.symbol, file.interval, day)
-    ]
-
-
-def archive_outcomes(
-    reader: ArchiveReader,
-    files: Sequence[ArchiveFile],
-    known_checksums: Mapping[str, str],
-    max_connections: int,
-    fallback: Callable[[ArchiveFile], list[ArchiveFile]],
-) -> Iterator[FileOutcome]:
-    """Process files over at most ``max_connections`` parallel downloads, as they complete.
-
-    At most twice that many files are in memory at once. When a file is not published, the
-    files ``fallback`` names for it are queued.
-    """
-    queue = deque(files)
-    with ThreadPoolExecutor(max_workers=max_connections) as pool:
-        running: set[Future[FileOutcome]] = set()
-        while queue or running:
-            while queue and len(running) < 2 * max_connections:
-                file = queue.popleft()
-                running.add(
-                    pool.submit(load_archive_file, reader, file, known_checksums.get(file.path))
-                )
-            done, running = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                outcome = future.result()
-                if outcome.status == "not_published":
-                    queue.extend(fallback(outcome.file))
-                yield outcome
-
-
-def _series_key(exchange: str, market: str, symbol: str, interval: str) -> str:
-    return f"{exchange}|{market}|{symbol}|{interval}"
-
-
-def _remember_last_candles(last_open: dict[str, str], table: pa.Table) -> None:
-    """Record the newest open time of each series in ``table`` (usually a single series)."""
-    if table.num_rows == 0:
-        return
-    series = table.group_by(["exchange", "market", "symbol", "interval"]).aggregate(
-        [("open_time", "max")]
-    )
-    for row in series.to_pylist():
-        key = _series_key(row["exchange"], row["market"], row["symbol"], row["interval"])
-        newest = row["open_time_max"].isoformat()
-        if key not in last_open or datetime.fromisoformat(last_open[key]) < row["open_time_max"]:
-            last_open[key] = newest
-
-
-def _tail_start(last_open: Mapping[str, str], key: str, interval: str, start: date) -> datetime:
-    if key in last_open:
-        step = timedelta(milliseconds=INTERVAL_MILLISECONDS[interval])
-        return datetime.fromisoformat(last_open[key]) + step
-    return datetime.combine(start, datetime.min.time(), UTC)
-
-
-def archive_files_row(outcome: FileOutcome, loaded_at: datetime) -> pa.Table:
-    """The ``raw_exchange.archive_files`` row of a loaded or rejected file."""
-    file = outcome.file
-    rows = outcome.table.num_rows if outcome.table is not None else 0
-    return pa.Table.from_pylist(
-        [
-            {
-                "path": file.path,
-                "exchange": "binance",
-                "market": file.market,
-                "data_type": file.data_type,
-                "symbol": file.symbol,
-                "interval": file.interval,
-                "period": file.period,
-                "period_start": file.period_start,
-                "period_end": file.period_end,
-                "checksum": outcome.checksum,
-                "size_bytes": outcome.size_bytes,
-                "row_count": rows,
-                "rejected_row_count": len(outcome.rejected_rows),
-                "status": outcome.status,
-                "error": outcome.error,
-                "loaded_at": loaded_at,
-            }
-        ],
-        schema=ARCHIVE_FILES_SCHEMA,
-    )
-
-
-def rejected_rows_table(outcome: FileOutcome, rejected_at: datetime) -> pa.Table:
-    rows = outcome.rejected_rows
-    return pa.table(
-        {
-            "source_file": [outcome.file.path] * len(rows),
-            "checksum": [outcome.checksum] * len(rows),
-            "data_type": [outcome.file.data_type] * len(rows),
-            "line_number": [row.line_number for row in rows],
-            "raw_line": [row.raw_line for row in rows],
-            "reason": [row.reason for row in rows],
-            "rejected_at": [rejected_at] * len(rows),
-        },
-        schema=REJECTED_ROWS_SCHEMA,
-    )
 
 
 @dlt.source(name="exchange", section="exchange")
@@ -451,7 +200,7 @@ def exchange_source(
                     log.error("%s", too_many)
                     rejections.over_threshold.append(too_many)
                 if outcome.file.data_type != FUNDING_RATE:
-                    _remember_last_candles(last_open, outcome.table)
+                    remember_last_candles(last_open, outcome.table)
             if outcome.status in ("loaded", "rejected"):
                 yield outcome
         log.info("archive files: %s", ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
@@ -480,18 +229,18 @@ def exchange_source(
             rest = BinanceRest(api_urls[market], market, weight_limit=REST_WEIGHT_LIMITS[market])
             for symbol in symbols:
                 for interval in intervals:
-                    key = _series_key("binance", market, symbol, interval)
-                    since = _tail_start(last_open, key, interval, first_day)
+                    key = series_key("binance", market, symbol, interval)
+                    since = tail_start(last_open, key, interval, first_day)
                     for table in rest.klines(symbol, interval, since, cutoff):
-                        _remember_last_candles(last_open, table)
+                        remember_last_candles(last_open, table)
                         yield TailCandles(table)
 
         for exchange_id, settings in (ccxt_exchanges or {}).items() if "ccxt" in feeds else ():
             ccxt_first_day = date.fromisoformat(settings.get("start_date", start_date))
             for symbol in settings.get("symbols", []):
                 for interval in settings.get("intervals", intervals):
-                    key = _series_key(exchange_id, "ccxt", symbol, interval)
-                    since = _tail_start(last_open, key, interval, ccxt_first_day)
+                    key = series_key(exchange_id, "ccxt", symbol, interval)
+                    since = tail_start(last_open, key, interval, ccxt_first_day)
                     for table in ccxt_klines(
                         exchange_id, [symbol], interval, since, cutoff, settings.get("config")
                     ):

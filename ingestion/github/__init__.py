@@ -16,7 +16,7 @@ objects flattened by dlt: ``user__login``):
 
 Tables are merged on their keys, so repeating a run changes nothing. Rate limits are respected
 (waiting for ``x-ratelimit-reset`` or ``retry-after``), failures retried with backoff, and the
-token never leaves the ``Authorization`` header: see :mod:`ingestion.github.client`.
+token never leaves the ``Authorization`` header: see :mod:`ingestion.github.session`.
 
 Configuration (dlt config/secrets or environment): ``sources.github.repositories``,
 ``sources.github.base_url`` (default ``https://api.github.com``), ``sources.github.access_token``
@@ -26,7 +26,7 @@ Configuration (dlt config/secrets or environment): ``sources.github.repositories
 demos and tests.
 """
 
-from ingestion.github.client import GitHubError
+from ingestion.github.session import GitHubError
 from ingestion.github.source import github_source
 
 __all__ = ["GitHubError", "github_source"]

@@ -131,6 +131,13 @@ or deployment) an object was read for. GitHub objects have no such fields, excep
 whose ``repository`` object is replaced by the full name."""
 
 
+def with_context(items: list[Row], **context: Any) -> list[Row]:
+    """``items`` with the :data:`CONTEXT_FIELDS` given set on each (changed in place)."""
+    for item in items:
+        item.update(context)
+    return items
+
+
 def column_hints(columns: Mapping[str, TDataType]) -> dict[str, TColumnSchema]:
     """dlt column hints declaring every column with its type."""
     return {name: {"name": name, "data_type": kind} for name, kind in columns.items()}

@@ -6,9 +6,8 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +15,14 @@ import dlt
 from dlt.common.typing import TSecretStrValue
 from dlt.sources import DltResource
 
+from ingestion.errors import SettingError
 from ingestion.github import rows
-from ingestion.github.client import (
-    DEFAULT_BASE_URL,
-    EtagCache,
-    GitHubApi,
-    HttpSettings,
-    items_of,
-)
-from ingestion.warehouse import SettingError, data_dir
+from ingestion.github.client import DEFAULT_BASE_URL, GitHubApi, items_of
+from ingestion.github.etag_cache import EtagCache
+from ingestion.github.incremental import parse_time, updated_items
+from ingestion.github.rows import with_context
+from ingestion.github.session import HttpSettings
+from ingestion.warehouse import data_dir
 
 log = logging.getLogger(__name__)
 
@@ -34,46 +32,6 @@ RERUN_LOOKBACK = timedelta(days=3)
 far past the cursor, so runs re-run within three days of their creation are picked up."""
 REPOSITORY_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 Item = dict[str, Any]
-
-
-def parse_time(text: str) -> datetime:
-    """A GitHub timestamp (``2025-03-03T12:00:00Z``) or a date, as an aware UTC datetime."""
-    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def github_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass
-class Cursor:
-    """The incremental position of one repository in one resource: the latest ``updated_at``
-    loaded and the ids loaded at exactly that second (GitHub's timestamps have whole seconds, so
-    the next run asks from that second again and skips only these)."""
-
-    value: datetime
-    ids: set[int] = field(default_factory=set)
-
-    @classmethod
-    def load(cls, state: Mapping[str, Any] | None, start: datetime) -> Cursor:
-        if not state:
-            return cls(start)
-        return cls(parse_time(state["updated_at"]), set(state.get("ids", [])))
-
-    def dump(self) -> dict[str, Any]:
-        return {"updated_at": github_time(self.value), "ids": sorted(self.ids)}
-
-    def is_new(self, item: Mapping[str, Any]) -> bool:
-        updated = parse_time(item["updated_at"])
-        return updated > self.value or (updated == self.value and item["id"] not in self.ids)
-
-    def advance(self, item: Mapping[str, Any]) -> None:
-        updated = parse_time(item["updated_at"])
-        if updated > self.value:
-            self.value, self.ids = updated, {item["id"]}
-        elif updated == self.value:
-            self.ids.add(item["id"])
 
 
 def repository_names(repositories: Sequence[str] | str) -> list[str]:
@@ -93,12 +51,6 @@ def repository_names(repositories: Sequence[str] | str) -> list[str]:
 def default_cache_folder() -> Path:
     """Where ETags and bodies of conditional requests are kept across runs."""
     return data_dir() / "github" / "etag_cache"
-
-
-def _annotated(items: list[Item], **context: Any) -> list[Item]:
-    for item in items:
-        item.update(context)
-    return items
 
 
 @dlt.source(name="github", section="github")
@@ -121,7 +73,7 @@ def github_source(
     requests updated since the last run. Releases, deployments and deployment statuses are read
     whole with conditional requests (unchanged pages cost no rate limit). Every table is merged
     on its key, so a run repeated changes nothing. ``access_token`` (or ``GITHUB_TOKEN``) is sent
-    as a bearer token; the HTTP behaviour is described in :mod:`ingestion.github.client`.
+    as a bearer token; the HTTP behaviour is described in :mod:`ingestion.github.session`.
     """
     names = repository_names(repositories)
     if not names:
@@ -152,20 +104,15 @@ def github_source(
     def pull_requests() -> Iterator[list[Item]]:
         """Pull requests updated since the last run: sorted by ``updated_at`` newest first, paging
         stops at the first one older than the cursor."""
-        state = cursors()
-        for repository in names:
-            cursor = Cursor.load(state.get(repository), start)
-            seen = Cursor(cursor.value, set(cursor.ids))
-            params = {"state": "all", "sort": "updated", "direction": "desc"}
-            for page in api.pages(f"/repos/{repository}/pulls", params):
-                new = [pull for pull in page if cursor.is_new(pull)]
-                for pull in new:
-                    seen.advance(pull)
-                if new:
-                    yield _annotated(new, repository=repository)
-                if any(parse_time(pull["updated_at"]) < cursor.value for pull in page):
-                    break
-            state[repository] = seen.dump()
+        yield from updated_items(
+            api,
+            cursors(),
+            names,
+            start,
+            "/repos/{repository}/pulls",
+            {"state": "all", "sort": "updated", "direction": "desc"},
+            newest_first="updated_at",
+        )
 
     @dlt.transformer(
         name="pull_request_reviews",
@@ -179,7 +126,7 @@ def github_source(
         for pull in items_of(pulls):
             repository, number = pull["repository"], pull["number"]
             for page in api.pages(f"/repos/{repository}/pulls/{number}/reviews"):
-                yield _annotated(page, repository=repository, pull_request_number=number)
+                yield with_context(page, repository=repository, pull_request_number=number)
 
     @dlt.transformer(
         name="pull_request_commits",
@@ -193,7 +140,7 @@ def github_source(
         for pull in items_of(pulls):
             repository, number = pull["repository"], pull["number"]
             for page in api.pages(f"/repos/{repository}/pulls/{number}/commits"):
-                yield _annotated(page, repository=repository, pull_request_number=number)
+                yield with_context(page, repository=repository, pull_request_number=number)
 
     @dlt.resource(
         name="issues",
@@ -203,23 +150,15 @@ def github_source(
     )
     def issues() -> Iterator[list[Item]]:
         """Issues and pull requests (GitHub lists both) updated since the last run (``since``)."""
-        state = cursors()
-        for repository in names:
-            cursor = Cursor.load(state.get(repository), start)
-            seen = Cursor(cursor.value, set(cursor.ids))
-            params = {
-                "state": "all",
-                "sort": "updated",
-                "direction": "asc",
-                "since": github_time(cursor.value),
-            }
-            for page in api.pages(f"/repos/{repository}/issues", params):
-                new = [issue for issue in page if cursor.is_new(issue)]
-                for issue in new:
-                    seen.advance(issue)
-                if new:
-                    yield _annotated(new, repository=repository)
-            state[repository] = seen.dump()
+        yield from updated_items(
+            api,
+            cursors(),
+            names,
+            start,
+            "/repos/{repository}/issues",
+            {"state": "all", "sort": "updated", "direction": "asc"},
+            since=True,
+        )
 
     @dlt.resource(
         name="releases",
@@ -231,7 +170,7 @@ def github_source(
         """Every release (conditional requests: unchanged pages come from the ETag cache)."""
         for repository in names:
             for page in api.pages(f"/repos/{repository}/releases"):
-                yield _annotated(page, repository=repository)
+                yield with_context(page, repository=repository)
 
     @dlt.resource(
         name="deployments",
@@ -243,7 +182,7 @@ def github_source(
         """Every deployment (conditional requests)."""
         for repository in names:
             for page in api.pages(f"/repos/{repository}/deployments"):
-                yield _annotated(page, repository=repository)
+                yield with_context(page, repository=repository)
 
     @dlt.transformer(
         name="deployment_statuses",
@@ -257,7 +196,7 @@ def github_source(
         for deployment in items_of(found):
             repository, deployment_id = deployment["repository"], deployment["id"]
             for page in api.pages(f"/repos/{repository}/deployments/{deployment_id}/statuses"):
-                yield _annotated(page, repository=repository, deployment_id=deployment_id)
+                yield with_context(page, repository=repository, deployment_id=deployment_id)
 
     @dlt.resource(
         name="workflow_runs",
@@ -268,21 +207,16 @@ def github_source(
     def workflow_runs() -> Iterator[list[Item]]:
         """Workflow runs updated since the last run. GitHub lists them newest-created first;
         paging stops at runs created :data:`RERUN_LOOKBACK` before the cursor."""
-        state = cursors()
-        for repository in names:
-            cursor = Cursor.load(state.get(repository), start)
-            seen = Cursor(cursor.value, set(cursor.ids))
-            horizon = cursor.value - RERUN_LOOKBACK
-            path = f"/repos/{repository}/actions/runs"
-            for page in api.pages(path, data_selector="workflow_runs"):
-                new = [run for run in page if cursor.is_new(run)]
-                for run in new:
-                    seen.advance(run)
-                if new:
-                    yield _annotated(new, repository=repository)
-                if any(parse_time(run["created_at"]) < horizon for run in page):
-                    break
-            state[repository] = seen.dump()
+        yield from updated_items(
+            api,
+            cursors(),
+            names,
+            start,
+            "/repos/{repository}/actions/runs",
+            newest_first="created_at",
+            lookback=RERUN_LOOKBACK,
+            data_selector="workflow_runs",
+        )
 
     pull_requests.add_map(rows.shaper(rows.PULL_REQUESTS))
     pull_request_reviews.add_map(rows.shaper(rows.PULL_REQUEST_REVIEWS))

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from ingestion.warehouse import ensure_local_postgres
+from ingestion.local_postgres import ensure_local_postgres
 from orchestration.environment import apply_local_defaults
 
 from support.environment import DBT_TARGET_DIR, isolate_environment

@@ -22,14 +22,11 @@ from dagster import AssetSelection, DagsterInstance, ExecuteInProcessResult
 from sqlalchemy.pool import NullPool
 
 from ingestion.warehouse import PostgresSettings, duckdb_path, warehouse_kind
-from orchestration.bi_copy import (
-    BI_COPY_KEY,
-    bi_duckdb_path,
-    bi_parquet_dir,
-    bi_reader_role,
-    publish_bi_copy,
-)
-from orchestration.build import BUILD_WAREHOUSE_JOB, build_definitions
+from orchestration.assembly import assemble_definitions
+from orchestration.bi_access import BI_ACCESS_KEY
+from orchestration.bi_copy import bi_duckdb_path, bi_parquet_dir, publish_bi_copy
+from orchestration.bi_reader_role import bi_reader_role
+from orchestration.jobs import BUILD_WAREHOUSE_JOB
 
 from support.environment import isolate_environment
 from support.warehouse import run_dbt
@@ -94,14 +91,14 @@ WRITER_TIMEOUT = 300
 def build_markets(instance: DagsterInstance) -> ExecuteInProcessResult:
     """The exchange load (archive feed), the seeds, every model downstream of the load and the
     BI publication, through the warehouse job as production runs it."""
-    defs = build_definitions()
+    defs = assemble_definitions()
     graph = defs.resolve_asset_graph()
     raw_exchange = [key for key in graph.get_all_asset_keys() if key.path[0] == "raw_exchange"]
     selection = AssetSelection.assets(*raw_exchange).downstream() | AssetSelection.groups(
         "reference"
     )
     keys = selection.resolve(graph)
-    assert BI_COPY_KEY in keys
+    assert BI_ACCESS_KEY in keys
     return defs.resolve_job_def(BUILD_WAREHOUSE_JOB).execute_in_process(
         instance=instance,
         asset_selection=list(keys),
@@ -149,7 +146,7 @@ def publication_metadata(result: ExecuteInProcessResult) -> dict:
     (event,) = [
         event
         for event in result.get_asset_materialization_events()
-        if event.asset_key == BI_COPY_KEY
+        if event.asset_key == BI_ACCESS_KEY
     ]
     materialization = event.step_materialization_data.materialization
     return {key: value.value for key, value in materialization.metadata.items()}

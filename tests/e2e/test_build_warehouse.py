@@ -19,9 +19,9 @@ from dagster import AssetKey, DagsterInstance
 
 from demo.exchange.candles import DEFAULT_MAINTENANCE, kline_rows, parse_window
 from ingestion.exchange.layout import Month
-from ingestion.warehouse import PROJECT_ROOT
-from orchestration.run import build_warehouse
-from orchestration.summary import table_row_counts, warehouse_cursor
+from ingestion.warehouse import PROJECT_ROOT, warehouse_cursor
+from orchestration.run import materialize_warehouse
+from orchestration.summary import table_row_counts
 
 from support.environment import isolate_environment
 from support.git_repository import commit_count, rev_list_shipped
@@ -166,7 +166,7 @@ def test_build_incrementally_gives_the_complete_warehouse(warehouse, monkeypatch
 
     # Yesterday's run: the archive up to 2025-03-01, the REST tail up to 03-02 12:00.
     monkeypatch.setenv("SOURCES__EXCHANGE__END_DATE", EARLIER_END)
-    assert build_warehouse(instance).success
+    assert materialize_warehouse(instance).success
     rest_of_march_2 = rows(
         "select count(*) from raw_exchange.klines "
         "where data_source = 'rest' and open_time >= '2025-03-02' and open_time < '2025-03-03'"
@@ -175,7 +175,7 @@ def test_build_incrementally_gives_the_complete_warehouse(warehouse, monkeypatch
 
     # Today's run: the daily files of 03-02 arrive, the tail moves on to 03-03 12:00.
     monkeypatch.delenv("SOURCES__EXCHANGE__END_DATE")
-    assert build_warehouse(instance).success
+    assert materialize_warehouse(instance).success
     counts = table_row_counts()
     assert set(MARTS) <= set(counts)
     assert all(counts[mart] > 0 for mart in MARTS), counts
@@ -243,6 +243,6 @@ def test_build_incrementally_gives_the_complete_warehouse(warehouse, monkeypatch
 
     # Nothing new: the same warehouse, and the same marts value for value, doubles to the last
     # bit (sums of doubles are exact, whatever order the threads add them in).
-    assert build_warehouse(instance).success
+    assert materialize_warehouse(instance).success
     assert table_row_counts() == counts
     assert mart_content_hashes() == built

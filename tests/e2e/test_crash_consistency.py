@@ -25,13 +25,12 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance
 
-from ingestion.warehouse import dlt_pipeline
-from orchestration.build import build_definitions
+from ingestion.warehouse import dlt_pipeline, warehouse_cursor
+from orchestration.assembly import assemble_definitions
 from orchestration.environment import apply_local_defaults, prepare_dagster_home
 from orchestration.jobs import DBT_BUILD_JOB
 from orchestration.run_outcome import step_failures
 from orchestration.stale_runs import release_stale_runs
-from orchestration.summary import warehouse_cursor
 
 from support.environment import PROJECT_ROOT, isolate_environment
 from support.warehouse import mart_content_hashes
@@ -169,7 +168,7 @@ def test_killed_during_the_postgres_load_then_nothing_reads_a_half_load(monkeypa
 
     with DagsterInstance.get() as instance:
         release_stale_runs(instance)
-        dbt_only = build_definitions().resolve_job_def(DBT_BUILD_JOB)
+        dbt_only = assemble_definitions().resolve_job_def(DBT_BUILD_JOB)
         result = dbt_only.execute_in_process(instance=instance, raise_on_error=False)
     [failure] = step_failures([result])
     assert failure.cause.startswith("raw_exchange holds part of a load that a stopped run did")

@@ -28,7 +28,8 @@ from datetime import date
 import pytest
 
 from ingestion.git import git_source
-from ingestion.warehouse import dlt_pipeline, ensure_local_postgres
+from ingestion.local_postgres import ensure_local_postgres
+from ingestion.warehouse import dlt_pipeline
 from orchestration.environment import apply_local_defaults
 from orchestration.summary import data_quality_findings
 

@@ -14,9 +14,9 @@ import pytest
 from test_quarantine import DAY, SOURCE  # the same one-symbol archive folder
 
 from ingestion.exchange import RejectedFiles, exchange_source
-from ingestion.warehouse import dlt_pipeline, ensure_local_postgres
+from ingestion.local_postgres import ensure_local_postgres
+from ingestion.warehouse import dlt_pipeline, warehouse_cursor
 from orchestration.environment import apply_local_defaults
-from orchestration.summary import warehouse_cursor
 
 from support.archive_zips import csv_lines, one_symbol_archive, write_zip_with_checksum
 from support.environment import isolate_environment

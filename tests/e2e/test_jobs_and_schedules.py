@@ -16,7 +16,8 @@ from dagster import (
 
 from demo.github.server import LocalGitHub
 from demo.webshop.world import write_demo_world
-from orchestration.build import build_definitions
+from ingestion.warehouse import warehouse_cursor
+from orchestration.assembly import assemble_definitions
 from orchestration.dbt_assets import (
     ensure_current_manifest,
     manifest_is_current,
@@ -31,7 +32,6 @@ from orchestration.jobs import (
     REPOSITORIES_JOB,
 )
 from orchestration.retries import is_transient
-from orchestration.summary import warehouse_cursor
 
 KLINES = AssetKey(["raw_exchange", "klines"])
 ARCHIVE_FILES = AssetKey(["raw_exchange", "archive_files"])
@@ -43,7 +43,7 @@ FCT_DORA_WEEKLY = AssetKey(["marts", "fct_dora_weekly"])
 
 @pytest.fixture
 def defs(tributary_env):
-    return build_definitions()
+    return assemble_definitions()
 
 
 def _asset_keys(defs, job_name: str) -> set[AssetKey]:
@@ -160,7 +160,7 @@ def _events(result, event_type: DagsterEventType) -> list:
 def test_a_source_down_for_longer_than_its_request_retries_is_retried_by_dagster(local_github):
     # Both request attempts of the first run answer 503; the step's retry then succeeds.
     local_github.faults.add("server_error", path_contains="/pulls?", times=2, status=503)
-    result = _run_github(build_definitions())
+    result = _run_github(assemble_definitions())
     assert result.success
     assert len(_events(result, DagsterEventType.STEP_UP_FOR_RETRY)) == 1
     with warehouse_cursor() as cursor:
@@ -170,7 +170,7 @@ def test_a_source_down_for_longer_than_its_request_retries_is_retried_by_dagster
 
 def test_a_failure_that_retrying_cannot_fix_fails_at_once(local_github, monkeypatch):
     monkeypatch.setenv("SOURCES__GITHUB__REPOSITORIES", json.dumps(["nobody/nothing"]))
-    result = _run_github(build_definitions())
+    result = _run_github(assemble_definitions())
     assert not result.success
     assert _events(result, DagsterEventType.STEP_UP_FOR_RETRY) == []
     (failure,) = _events(result, DagsterEventType.STEP_FAILURE)

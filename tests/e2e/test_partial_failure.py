@@ -18,9 +18,9 @@ import duckdb
 
 from demo.exchange.mirror import write_mirror
 from demo.github.server import LocalGitHub
+from ingestion.warehouse import warehouse_cursor
 from orchestration.bi_copy import bi_duckdb_path
 from orchestration.environment import apply_local_defaults, demo_world
-from orchestration.summary import warehouse_cursor
 
 from support.environment import PROJECT_ROOT
 

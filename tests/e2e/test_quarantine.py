@@ -13,10 +13,11 @@ import pytest
 
 from demo.exchange.mirror import write_mirror
 from ingestion.exchange import RejectedFiles, exchange_source
-from ingestion.warehouse import dlt_pipeline, ensure_local_postgres
+from ingestion.local_postgres import ensure_local_postgres
+from ingestion.warehouse import dlt_pipeline, warehouse_cursor
 from orchestration.environment import apply_local_defaults
 from orchestration.run import print_summary
-from orchestration.summary import quarantined_files, warehouse_cursor
+from orchestration.summary import quarantined_files
 
 from support.archive_zips import csv_lines, write_zip_with_checksum
 from support.environment import isolate_environment

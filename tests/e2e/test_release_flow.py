@@ -11,9 +11,9 @@ DuckDB and on Postgres. Every deployment must have shipped exactly what
 import pytest
 
 from ingestion.git import git_source
-from ingestion.warehouse import dlt_pipeline, ensure_local_postgres
+from ingestion.local_postgres import ensure_local_postgres
+from ingestion.warehouse import dlt_pipeline, warehouse_cursor
 from orchestration.environment import apply_local_defaults
-from orchestration.summary import warehouse_cursor
 
 from support.environment import isolate_environment
 from support.git_repository import build_release_flow, rev_list_shipped, rewrite_release_flow

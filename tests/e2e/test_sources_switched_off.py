@@ -4,7 +4,7 @@ DuckDB and on Postgres: the loads read nothing and every model still builds."""
 import pytest
 from dagster import DagsterInstance
 
-from orchestration.run import build_warehouse
+from orchestration.run import materialize_warehouse
 from orchestration.summary import table_row_counts
 
 from support.environment import isolate_environment
@@ -21,7 +21,7 @@ def test_everything_switched_off_builds_an_empty_warehouse(warehouse, monkeypatc
         "SOURCES__GITHUB__REPOSITORIES",
     ):
         monkeypatch.setenv(variable, "[]")
-    assert build_warehouse(DagsterInstance.ephemeral()).success
+    assert materialize_warehouse(DagsterInstance.ephemeral()).success
     counts = table_row_counts()
     assert counts["raw_exchange.klines"] == counts["raw_git.commits"] == 0
     assert counts["marts.fct_candles"] == counts["marts.fct_commits"] == 0

@@ -50,7 +50,7 @@ def rounded_rows(sql: str) -> list[tuple]:
     """Rows with numbers as floats rounded to 6 places (Postgres answers numerics as Decimal)."""
     from decimal import Decimal
 
-    from orchestration.summary import warehouse_cursor
+    from ingestion.warehouse import warehouse_cursor
 
     with warehouse_cursor() as cursor:
         cursor.execute(sql)
@@ -68,7 +68,7 @@ def mart_content_hashes(ignore: tuple[str, ...] = ()) -> dict[str, tuple[int, st
     row order and sees every bit of every value (doubles included); columns named in ``ignore``
     (e.g. ``latest_load_id``, which differs between two loads of the same data) are left out."""
     from ingestion.warehouse import warehouse_kind
-    from orchestration.summary import warehouse_cursor
+    from ingestion.warehouse import warehouse_cursor
 
     with warehouse_cursor() as cursor:
         cursor.execute(

@@ -25,7 +25,8 @@ import pytest
 
 from demo.exchange.mirror import write_mirror
 from demo.exchange.server import LocalExchange
-from ingestion.exchange.archive import ArchiveError, ArchiveReader, verify_checksum
+from ingestion.exchange.archive import ArchiveReader, verify_checksum
+from ingestion.exchange.outcomes import ArchiveError
 
 from support.environment import PROJECT_ROOT
 

@@ -15,13 +15,13 @@ import pyarrow as pa
 import pytest
 
 from demo.exchange.server import LocalExchange
-from ingestion.exchange.archive import KLINES_SCHEMA
 from ingestion.exchange.ccxt_klines import (
     CcxtError,
     ccxt_klines,
     float_decimals,
     make_exchange,
 )
+from ingestion.exchange.raw_tables import KLINES_SCHEMA
 from ingestion.exchange.rest import BinanceRest
 
 NOW = datetime(2025, 3, 3, 12, 0, 30, tzinfo=UTC)

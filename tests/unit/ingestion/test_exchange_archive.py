@@ -39,19 +39,12 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from demo.exchange.mirror import write_mirror
 from ingestion.exchange import ArchiveError, RejectedFiles, exchange_source
-from ingestion.exchange.archive import (
-    FUNDING_RATE_CSV,
-    KLINE_CSV,
-    TIMESTAMP,
-    ArchiveReader,
-    load_archive_file,
-    read_archive_csv,
-    to_utc_timestamp,
-    unzip_csv,
-    verify_checksum,
-)
+from ingestion.exchange.archive import ArchiveReader, load_archive_file, unzip_csv, verify_checksum
+from ingestion.exchange.archive_csv import FUNDING_RATE_CSV, KLINE_CSV, read_archive_csv
+from ingestion.exchange.archive_plan import planned_files
 from ingestion.exchange.layout import Month, monthly_klines
-from ingestion.exchange.source import planned_files
+from ingestion.exchange.raw_tables import TIMESTAMP, to_utc_timestamp
+from ingestion.warehouse import make_pipeline
 
 from support.archive_zips import (  # noqa: F401 (also imported from here by test_exchange_faults)
     csv_lines,
@@ -165,7 +158,7 @@ def data_lines(path: Path) -> list[bytes]:
 
 def exchange_pipeline(workdir: Path) -> dlt.Pipeline:
     """The test pipeline: its own working folder and DuckDB file under ``workdir``."""
-    return dlt.pipeline(
+    return make_pipeline(
         pipeline_name="exchange_test",
         destination=dlt.destinations.duckdb(str(workdir / "tributary.duckdb")),
         dataset_name="raw_exchange",

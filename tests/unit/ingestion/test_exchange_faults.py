@@ -50,7 +50,8 @@ from test_exchange_archive import (
 
 from demo.exchange.mirror import write_mirror
 from ingestion.exchange import ArchiveError
-from ingestion.exchange.archive import KLINE_CSV, ArchiveReader, read_archive_csv
+from ingestion.exchange.archive import ArchiveReader
+from ingestion.exchange.archive_csv import KLINE_CSV, read_archive_csv
 
 from support.archive_zips import corrupt_deflate_data
 from support.environment import PROJECT_ROOT

@@ -19,8 +19,8 @@ import pytest
 
 from demo.exchange.candles import DEFAULT_MAINTENANCE, kline_rows, parse_window
 from demo.exchange.server import LocalExchange
-from ingestion.exchange.archive import KLINES_SCHEMA
 from ingestion.exchange.layout import Month
+from ingestion.exchange.raw_tables import KLINES_SCHEMA
 from ingestion.exchange.rest import DEFAULT_BASE_URLS, BinanceRest, RestError, klines_page_table
 
 NOW = datetime(2025, 3, 3, 12, 0, 30, tzinfo=UTC)

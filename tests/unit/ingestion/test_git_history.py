@@ -20,6 +20,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from ingestion.git import GitError, git_source
 from ingestion.git.log_reader import read_history
 from ingestion.git.refs import github_full_name, read_refs
+from ingestion.warehouse import make_pipeline
 
 AUTHOR = ("Zoë Author", "zoe@example.org")
 OLD_IDENTITY = ("zoe (laptop)", "zoe@laptop.local")
@@ -84,7 +85,7 @@ def new_repo(path: Path, commits: int = 2) -> Path:
 
 
 def pipeline_for(workdir: Path, destination: object | None = None) -> dlt.Pipeline:
-    return dlt.pipeline(
+    return make_pipeline(
         pipeline_name="git_history_test",
         destination=destination or dlt.destinations.duckdb(str(workdir / "tributary.duckdb")),
         dataset_name="raw_git",
@@ -411,7 +412,8 @@ def test_deleted_tags_leave_the_snapshot(tmp_path):
 
 @pytest.mark.postgres
 def test_incremental_runs_and_force_push_on_postgres(tmp_path, monkeypatch):
-    from ingestion.warehouse import PostgresSettings, start_local_postgres
+    from ingestion.local_postgres import start_local_postgres
+    from ingestion.warehouse import PostgresSettings
 
     monkeypatch.setenv("TRIBUTARY_DATA_DIR", str(tmp_path / "data"))
     for key in (

@@ -25,6 +25,7 @@ from ingestion.git.log_reader import read_history
 from ingestion.git.refs import read_refs
 from ingestion.git.repositories import check_repository
 from ingestion.git.source import parse_repository
+from ingestion.warehouse import make_pipeline
 
 AUTHOR = ("Zoë Author", "zoe@example.org")
 COMMITTER = ("Commit Bot", "bot@example.org")
@@ -146,7 +147,7 @@ def repo(tmp_path_factory) -> Repo:
 
 def load(workdir: Path, repositories: list[str], pipeline: dlt.Pipeline | None = None):
     if pipeline is None:
-        pipeline = dlt.pipeline(
+        pipeline = make_pipeline(
             pipeline_name="git_test",
             destination=dlt.destinations.duckdb(str(workdir / "tributary.duckdb")),
             dataset_name="raw_git",

@@ -21,9 +21,10 @@ from dlt.common import logger as dlt_logging
 
 from demo.github.server import LocalGitHub
 from ingestion.github import GitHubError, github_source
-from ingestion.github.client import GitHubApi, HttpSettings
+from ingestion.github.client import GitHubApi
+from ingestion.github.session import HttpSettings
 from ingestion.github.source import default_cache_folder, repository_names
-from ingestion.warehouse import dlt_pipeline
+from ingestion.warehouse import dlt_pipeline, make_pipeline
 
 TOKEN = "ghp_TributaryTestToken_5f2a9c7e1b"
 SHOP, API = "acme/shop", "acme/api"
@@ -395,7 +396,7 @@ def test_a_fresh_warehouse_gets_right_rows_from_304_answers(github, env):
     assert any(default_cache_folder().glob("*.json"))
     github.requests.clear()
     used_before = github.rate.snapshot()["used"]
-    fresh = dlt.pipeline(
+    fresh = make_pipeline(
         pipeline_name="github_fresh",
         destination=dlt.destinations.duckdb(str(env / "fresh.duckdb")),
         dataset_name="raw_github",

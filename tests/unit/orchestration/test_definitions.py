@@ -8,14 +8,15 @@ import sys
 import pytest
 from dagster import AssetKey
 
-from orchestration.build import BUILD_WAREHOUSE_JOB, build_definitions
+from orchestration.assembly import assemble_definitions
 from orchestration.dbt_assets import tributary_dbt_project
 from orchestration.environment import prepare_dagster_home
+from orchestration.jobs import BUILD_WAREHOUSE_JOB
 
 
 @pytest.fixture
 def asset_graph(tributary_env):
-    defs = build_definitions()
+    defs = assemble_definitions()
     return defs, defs.resolve_asset_graph()
 
 

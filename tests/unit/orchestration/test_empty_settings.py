@@ -13,7 +13,7 @@ from ingestion.exchange import exchange_source
 from ingestion.exchange.settings import check_exchange_settings
 from ingestion.git import git_source
 from ingestion.github import github_source
-from ingestion.warehouse import dlt_pipeline
+from ingestion.warehouse import dlt_pipeline, warehouse_cursor
 from orchestration.environment import (
     apply_local_defaults,
     exchange_endpoints,
@@ -22,9 +22,9 @@ from orchestration.environment import (
     uses_demo_repositories,
     uses_local_github,
 )
-from orchestration.messages import check_before_run
+from orchestration.preflight import check_before_run
 from orchestration.run import starting_line
-from orchestration.summary import table_row_counts, warehouse_cursor
+from orchestration.summary import table_row_counts
 
 from support.environment import isolate_environment
 from support.git_repository import Repository

@@ -24,7 +24,7 @@ def test_summary_names_the_ports_that_are_set(tributary_env, monkeypatch):
 def test_a_failed_load_is_reported_by_its_own_error():
     github = error(
         "GitHubError",
-        "ingestion.github.client.GitHubError: GET /pulls: HTTP 401: Bad credentials; set an "
+        "ingestion.github.session.GitHubError: GET /pulls: HTTP 401: Bad credentials; set an "
         "access token in sources.github.access_token or GITHUB_TOKEN\n",
     )
     dlt = error("PipelineStepFailed", "Pipeline execution failed at stage extract", github)

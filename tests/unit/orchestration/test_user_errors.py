@@ -14,23 +14,19 @@ import dlt
 import pyarrow as pa
 import pytest
 
+from ingestion.duckdb_lock import check_duckdb_writable
+from ingestion.errors import SettingError, WarehouseLockedError
 from ingestion.exchange.settings import check_exchange_settings
 from ingestion.git.commands import GitError
-from ingestion.warehouse import (
-    ProgressLine,
-    SettingError,
-    WarehouseLockedError,
-    check_duckdb_writable,
-    duckdb_path,
-)
+from ingestion.progress import ProgressLine
+from ingestion.warehouse import duckdb_path, make_pipeline
 from orchestration.environment import rest_api_urls
-from orchestration.messages import (
+from orchestration.guidance import guidance, guidance_for_text
+from orchestration.preflight import (
     EndpointUnreachableError,
     check_before_run,
     check_endpoints,
     check_sources,
-    guidance,
-    guidance_for_text,
 )
 
 from support.environment import PROJECT_ROOT
@@ -220,7 +216,7 @@ def test_progress_is_one_line_per_period_and_silent_for_short_steps(tributary_en
         return pa.table({"id": list(range(count))})
 
     def load(period: float) -> str:
-        pipeline = dlt.pipeline(
+        pipeline = make_pipeline(
             pipeline_name=f"progress_{str(period).replace('.', '_')}",
             destination=dlt.destinations.duckdb(str(tributary_env / "scratch.duckdb")),
             dataset_name="progress",

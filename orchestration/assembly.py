@@ -5,37 +5,35 @@ from __future__ import annotations
 from dagster import Definitions, in_process_executor
 from dagster_dlt import DagsterDltResource
 
-from ingestion.warehouse import ensure_local_postgres
-from orchestration.bi_copy import build_bi_copy_asset
+from ingestion.local_postgres import ensure_local_postgres
+from orchestration.bi_access import define_bi_access_asset
 from orchestration.checks import freshness_sensor, raw_freshness_checks
-from orchestration.commit_graph import build_commit_graph_asset
+from orchestration.commit_graph import define_commit_graph_asset
 from orchestration.dbt_assets import (
-    build_dbt_assets,
     dbt_resource,
+    define_dbt_assets,
     ensure_current_manifest,
     tributary_dbt_project,
 )
 from orchestration.dlt_assets import (
-    build_exchange_assets,
-    build_git_assets,
-    build_github_assets,
+    define_exchange_assets,
+    define_git_assets,
+    define_github_assets,
 )
 from orchestration.environment import apply_local_defaults
-from orchestration.jobs import BUILD_WAREHOUSE_JOB, warehouse_jobs
+from orchestration.jobs import warehouse_jobs
 from orchestration.schedules import warehouse_schedules
 from orchestration.stale_runs import stale_run_sensor
 
-__all__ = ["BUILD_WAREHOUSE_JOB", "build_definitions"]
 
-
-def build_definitions() -> Definitions:
+def assemble_definitions() -> Definitions:
     """Definitions for the warehouse the environment points at, read when called."""
     apply_local_defaults()
     ensure_local_postgres()
     project = tributary_dbt_project()
     ensure_current_manifest(project)
-    exchange, git, github = build_exchange_assets(), build_git_assets(), build_github_assets()
-    dbt = build_dbt_assets(project)
+    exchange, git, github = define_exchange_assets(), define_git_assets(), define_github_assets()
+    dbt = define_dbt_assets(project)
     jobs = warehouse_jobs(exchange, git, github, dbt)
     freshness = raw_freshness_checks([exchange, git, github])
     return Definitions(
@@ -44,8 +42,8 @@ def build_definitions() -> Definitions:
             git,
             github,
             *dbt,
-            build_commit_graph_asset(),
-            build_bi_copy_asset([key for models in dbt for key in models.keys]),
+            define_commit_graph_asset(),
+            define_bi_access_asset([key for models in dbt for key in models.keys]),
         ],
         asset_checks=freshness,
         jobs=jobs,

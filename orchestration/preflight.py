@@ -1,41 +1,25 @@
-"""What a user can get wrong, said so that they can act on it.
+"""Checks before a run: the settings, the warehouse and the endpoints, in seconds.
 
-``make run`` checks the settings, the warehouse and the endpoints before it loads anything
+``make run`` (and, for the settings, ``make ui``) makes them before it loads anything
 (:func:`check_before_run`): a typo fails in seconds, not after the definitions are built and a
-source has retried for minutes. :func:`guidance` turns the errors a user can cause (a bad
-setting, an unreachable endpoint, a locked DuckDB file, Postgres refusing the connection) into
-one paragraph that says what to do; ``make run`` prints it without a traceback. Anything else is
-a bug and keeps its traceback.
+source has retried for minutes. Each failed check raises an error whose message says what to
+set or do; :mod:`orchestration.guidance` prints it without a traceback.
 """
 
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import requests
-from dlt.common.configuration.exceptions import ConfigValueCannotBeCoercedException
 
-from ingestion.exchange.archive import ArchiveError
+from ingestion.duckdb_lock import check_duckdb_writable
+from ingestion.errors import WarehouseConfigError
 from ingestion.exchange.settings import check_exchange_settings
-from ingestion.git.commands import GitError
 from ingestion.git.repositories import check_repository, configured_repositories
-from ingestion.github.client import GitHubError
 from ingestion.github.source import repository_names
-from ingestion.warehouse import (
-    PostgresSettings,
-    SettingError,
-    WarehouseConfigError,
-    WarehouseLockedError,
-    check_duckdb_writable,
-    config_value,
-    duckdb_lock_message,
-    duckdb_path,
-    progress_collector,
-    warehouse_kind,
-)
+from ingestion.progress import progress_collector
+from ingestion.settings import config_value
+from ingestion.warehouse import PostgresSettings, duckdb_path, warehouse_kind
 from orchestration.environment import (
     rest_api_urls,
     switched_off,
@@ -46,15 +30,6 @@ from orchestration.environment import (
 
 CONNECT_SECONDS = 5.0
 """How long a check waits for an endpoint or Postgres to accept a connection."""
-LOCK_ERROR = re.compile(r'Could not set lock on file "(?P<path>[^"]+)"[^\n]*')
-USER_ERRORS: tuple[type[BaseException], ...] = (
-    SettingError,
-    WarehouseLockedError,
-    GitError,
-    GitHubError,
-    ArchiveError,
-)
-"""Errors whose message already names what is wrong and what to set or do."""
 
 
 class EndpointUnreachableError(RuntimeError):
@@ -63,9 +38,6 @@ class EndpointUnreachableError(RuntimeError):
 
 class PostgresUnreachableError(RuntimeError):
     """Postgres refused the connection; the message names the settings to check."""
-
-
-# --- checks before a run ------------------------------------------------------------------------
 
 
 def check_warehouse() -> None:
@@ -197,45 +169,3 @@ def check_before_run() -> None:
     check_sources()
     check_warehouse()
     check_endpoints()
-
-
-# --- errors turned into guidance ----------------------------------------------------------------
-
-
-def causes(error: BaseException) -> Iterator[BaseException]:
-    """The error, what caused it, and so on (dlt wraps source errors in its step errors)."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        wrapped = getattr(current, "exception", None)  # dlt's PipelineStepFailed
-        if isinstance(wrapped, BaseException) and id(wrapped) not in seen:
-            current = wrapped
-        else:
-            current = current.__cause__ or current.__context__
-
-
-def guidance_for_text(text: str) -> str | None:
-    """Guidance for an error known only by its message (a failed Dagster step)."""
-    locked = LOCK_ERROR.search(text)
-    if locked:
-        return duckdb_lock_message(Path(locked["path"]), locked[0])
-    return None
-
-
-def guidance(error: BaseException) -> str | None:
-    """What to do about ``error`` when a user can fix it, else None (a bug: keep the trace)."""
-    for cause in causes(error):
-        if isinstance(cause, (*USER_ERRORS, EndpointUnreachableError, PostgresUnreachableError)):
-            return str(cause).strip()
-        if isinstance(cause, ConfigValueCannotBeCoercedException):
-            return (
-                f"the setting {cause.field_name!r} has the value {cause.field_value!r}, which "
-                f"is not a {getattr(cause.hint, '__name__', cause.hint)}: lists and objects "
-                'are JSON, e.g. SOURCES__EXCHANGE__MARKETS=\'["spot","um"]\''
-            )
-        text = guidance_for_text(str(cause))
-        if text:
-            return text
-    return None

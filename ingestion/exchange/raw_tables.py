@@ -3,7 +3,8 @@
 Every feed yields Arrow tables in these schemas: ``klines`` (archive files, the REST tail and
 ccxt alike, each candle with its ``data_source``), ``funding_rates``, ``archive_files`` (one row
 per archive file seen) and ``rejected_rows`` (quarantined CSV lines). Declaring them to dlt
-(:func:`table_columns`) makes each table exist with its columns before any row arrives.
+(:func:`ingestion.column_hints.table_columns`) makes each table exist with its columns before
+any row arrives.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
-from dlt.common.libs.pyarrow import py_arrow_to_table_schema_columns
-from dlt.common.schema.typing import TTableSchemaColumns
 
 from ingestion.exchange.layout import ArchiveFile
 from ingestion.exchange.row_rules import to_micros
@@ -106,16 +105,6 @@ REJECTED_ROWS_SCHEMA = pa.schema(
         pa.field("rejected_at", pa.timestamp("us", tz="UTC")),
     ]
 )
-
-
-LOAD_ID_COLUMN: TTableSchemaColumns = {
-    "_dlt_load_id": {"name": "_dlt_load_id", "data_type": "text", "nullable": False}
-}
-
-
-def table_columns(schema: pa.Schema) -> TTableSchemaColumns:
-    """dlt column hints of a raw table (so it exists with its columns before any row arrives)."""
-    return {**py_arrow_to_table_schema_columns(schema), **LOAD_ID_COLUMN}
 
 
 def to_utc_timestamp(epoch: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 from dlt.common.schema.typing import TWriteDispositionConfig
 from dlt.sources import DltResource
 
+from ingestion.column_hints import table_columns
 from ingestion.exchange.archive import ArchiveReader, archive_outcomes
 from ingestion.exchange.archive_plan import daily_fallback, parse_cutoff, planned_files
 from ingestion.exchange.ccxt_klines import ccxt_klines
@@ -58,7 +59,6 @@ from ingestion.exchange.raw_tables import (
     REJECTED_ROWS_SCHEMA,
     archive_files_row,
     rejected_rows_table,
-    table_columns,
 )
 from ingestion.exchange.rest import BinanceRest
 

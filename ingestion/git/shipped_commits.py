@@ -34,7 +34,7 @@ import dlt
 import pyarrow as pa
 from dlt.sources import DltResource
 
-from ingestion.raw_tables import table_columns
+from ingestion.column_hints import table_columns
 
 DATASET = "commit_graph"
 TABLE = "deployment_commits"

@@ -9,6 +9,7 @@ import dlt
 import pyarrow as pa
 from dlt.sources import DltResource
 
+from ingestion.column_hints import table_columns
 from ingestion.git.log_reader import (
     COMMIT_FILES_SCHEMA,
     COMMITS_SCHEMA,
@@ -19,7 +20,6 @@ from ingestion.git.mainline import DEFAULT_BRANCH_COMMITS_SCHEMA
 from ingestion.git.repositories import configured_repositories, parse_repository
 from ingestion.git.repository_reader import ReadSettings, TableRows, read_repository
 from ingestion.git.snapshot_tables import BRANCHES_SCHEMA, REPOSITORIES_SCHEMA, TAGS_SCHEMA
-from ingestion.raw_tables import table_columns
 
 __all__ = ["git_source", "parse_repository"]
 

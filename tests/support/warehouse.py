@@ -67,8 +67,7 @@ def mart_content_hashes(ignore: tuple[str, ...] = ()) -> dict[str, tuple[int, st
     """Per table of ``marts``: its row count and a hash of its content that does not depend on
     row order and sees every bit of every value (doubles included); columns named in ``ignore``
     (e.g. ``latest_load_id``, which differs between two loads of the same data) are left out."""
-    from ingestion.warehouse import warehouse_kind
-    from ingestion.warehouse import warehouse_cursor
+    from ingestion.warehouse import warehouse_cursor, warehouse_kind
 
     with warehouse_cursor() as cursor:
         cursor.execute(

@@ -44,9 +44,25 @@ def tributary_dbt_project() -> DbtProject:
     )
 
 
+PARSED_FILES = ("partial_parse.msgpack", "semantic_manifest.json", "manifest.json")
+"""What ``dbt parse`` leaves in its target folder, the manifest last (its time says when)."""
+
+
 def prepare_manifest(project: DbtProject) -> Path:
-    """Parse the project (``dbt parse``) so that the manifest matches the models on disk."""
-    project.preparer.prepare(project)
+    """Parse the project (``dbt parse``) so that the manifest matches the models on disk.
+
+    dbt parses into a folder of its own, then the files move into place: a process that reads
+    the manifest meanwhile (the UI's code server, a run) reads the old one or the new one, never
+    half of one."""
+    parsing = project.target_path.with_name(f".{project.target_path.name}-parsing-{os.getpid()}")
+    try:
+        DbtCliResource(project_dir=project).cli(["parse", "--quiet"], target_path=parsing).wait()
+        project.target_path.mkdir(parents=True, exist_ok=True)
+        for name in PARSED_FILES:
+            if (parsing / name).exists():
+                os.replace(parsing / name, project.target_path / name)
+    finally:
+        shutil.rmtree(parsing, ignore_errors=True)
     return project.manifest_path
 
 

@@ -11,9 +11,9 @@ import pytest
 from ingestion.local_postgres import ensure_local_postgres
 from orchestration.environment import apply_local_defaults
 
-from support.environment import DBT_TARGET_DIR, isolate_environment
+from support.environment import isolate_environment
 from support.raw_schemas import create_empty_raw_tables
-from support.warehouse import run_dbt
+from support.warehouse import dbt_cli_target, run_dbt
 
 
 @pytest.mark.parametrize(
@@ -27,7 +27,7 @@ def test_dbt_unit_tests_pass(warehouse, monkeypatch, tmp_path):
     # Models and seeds build empty; each unit test runs once its model's parents exist (dbt
     # gives unit tests their own rows whatever --empty says).
     run_dbt(warehouse, "build", "--empty", "--exclude-resource-type", "test")
-    target = DBT_TARGET_DIR / f"{warehouse}_cli"
+    target = dbt_cli_target(warehouse)
     unit_tests = json.loads((target / "manifest.json").read_text())["unit_tests"]
     results = json.loads((target / "run_results.json").read_text())["results"]
     passed = {r["unique_id"] for r in results if r["status"] == "pass"}

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
-DBT_TARGET_DIR = PROJECT_ROOT / "dbt_project" / "target" / f"tests_{WORKER}"
-"""dbt's target folder for the tests of one pytest-xdist worker: two workers never write one
-manifest at once, and each worker's runs parse only what changed since its previous one."""
+DBT_TARGET_DIR = PROJECT_ROOT / "dbt_project" / "target" / "tests"
+"""dbt's target folder for the tests (``DBT_TARGET_PATH``), apart from the one of ``make run``:
+the manifest, its partial parse and each run's dbt folder. pytest-xdist workers share it: the
+manifest is parsed by one process at a time and moved into place whole."""
 
 # Everything apply_local_defaults() or the local Postgres may set: each test gets its own values,
 # and monkeypatch restores them afterwards.

@@ -7,6 +7,14 @@ from pathlib import Path
 
 from support.environment import DBT_TARGET_DIR, PROJECT_ROOT
 
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def dbt_cli_target(target: str) -> Path:
+    """The target folder of the dbt CLI runs of one pytest-xdist worker on ``target``: two dbt
+    processes must not write one folder at once."""
+    return DBT_TARGET_DIR / f"cli_{WORKER}" / target
+
 
 def build_with_walk(target: str, *selectors: str) -> None:
     """``dbt build`` of ``selectors`` as Dagster runs it: the models upstream of the
@@ -38,7 +46,7 @@ def run_dbt(target: str, *args: str) -> None:
             "--target",
             target,
             "--target-path",
-            str(DBT_TARGET_DIR / f"{target}_cli"),
+            str(dbt_cli_target(target)),
             "--quiet",
         ],
         env={**os.environ, "DO_NOT_TRACK": "1"},

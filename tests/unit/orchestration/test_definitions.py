@@ -13,11 +13,16 @@ from orchestration.dbt_assets import tributary_dbt_project
 from orchestration.environment import prepare_dagster_home
 from orchestration.jobs import BUILD_WAREHOUSE_JOB
 
+from support.environment import isolate_environment
 
-@pytest.fixture
-def asset_graph(tributary_env):
-    defs = assemble_definitions()
-    return defs, defs.resolve_asset_graph()
+
+@pytest.fixture(scope="module")
+def asset_graph(tmp_path_factory):
+    """The definitions as ``make run`` loads them, built once for the module's tests."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate_environment(monkeypatch, tmp_path_factory.mktemp("defs") / "data", "duckdb")
+        defs = assemble_definitions()
+        yield defs, defs.resolve_asset_graph()
 
 
 def _kinds(node) -> set[str]:

@@ -1,22 +1,5 @@
 """Rules of the dbt project checked over its manifest (sqlfluff runs in ``make lint``)."""
 
-import json
-
-import pytest
-
-from orchestration.dbt_assets import ensure_current_manifest, tributary_dbt_project
-from orchestration.environment import apply_local_defaults
-
-from support.environment import isolate_environment
-
-
-@pytest.fixture(scope="module")
-def manifest(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        isolate_environment(monkeypatch, tmp_path_factory.mktemp("dbt") / "data", "duckdb")
-        apply_local_defaults()
-        return json.loads(ensure_current_manifest(tributary_dbt_project()).read_text())
-
 
 def _models(manifest):
     return [node for node in manifest["nodes"].values() if node["resource_type"] == "model"]

@@ -6,19 +6,15 @@ builds every model empty (``--empty``), and the unit tests bring their own rows.
 
 import json
 
-import pytest
-
 from ingestion.local_postgres import ensure_local_postgres
 from orchestration.environment import apply_local_defaults
 
-from support.environment import isolate_environment
+from support.environment import isolate_environment, on_each_warehouse
 from support.raw_schemas import create_empty_raw_tables
 from support.warehouse import dbt_cli_target, run_dbt
 
 
-@pytest.mark.parametrize(
-    "warehouse", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_warehouse
 def test_dbt_unit_tests_pass(warehouse, monkeypatch, tmp_path):
     isolate_environment(monkeypatch, tmp_path / "data", warehouse)
     apply_local_defaults()

@@ -14,7 +14,6 @@ import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pytest
 from dagster import AssetKey, DagsterInstance
 
 from demo.exchange.candles import DEFAULT_MAINTENANCE, kline_rows, parse_window
@@ -23,7 +22,7 @@ from ingestion.warehouse import PROJECT_ROOT, warehouse_cursor
 from orchestration.run import materialize_warehouse
 from orchestration.summary import table_row_counts
 
-from support.environment import isolate_environment
+from support.environment import isolate_environment, on_each_warehouse
 from support.git_repository import commit_count, rev_list_shipped
 from support.warehouse import mart_content_hashes, run_dbt
 
@@ -156,9 +155,7 @@ CANDLE_COLUMNS = (
 )
 
 
-@pytest.mark.parametrize(
-    "warehouse", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_warehouse
 def test_build_incrementally_gives_the_complete_warehouse(warehouse, monkeypatch, tmp_path):
     data_dir = tmp_path / "data"
     isolate_environment(monkeypatch, data_dir, warehouse)

@@ -36,11 +36,9 @@ from pathlib import Path
 import pytest
 
 from ingestion.git import git_source
-from ingestion.local_postgres import ensure_local_postgres
 from ingestion.warehouse import dlt_pipeline
-from orchestration.environment import apply_local_defaults
 
-from support.environment import isolate_environment
+from support.environment import on_each_warehouse
 from support.git_repository import Repository
 from support.warehouse import build_with_walk, rounded_rows
 
@@ -88,15 +86,11 @@ def build_case(path: Path) -> dict[str, str]:
     return shas
 
 
-@pytest.mark.parametrize(
-    "warehouse", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_warehouse
+@pytest.mark.usefixtures("warehouse_env")
 def test_dora_metrics_from_git_alone_match_the_hand_computed_figures(
     warehouse, monkeypatch, tmp_path
 ):
-    isolate_environment(monkeypatch, tmp_path / "data", warehouse)
-    apply_local_defaults()
-    ensure_local_postgres()
     shas = build_case(tmp_path / "shop")
     source = git_source(repositories=[f"shop={tmp_path / 'shop'}"])
     dlt_pipeline("git").run(source)

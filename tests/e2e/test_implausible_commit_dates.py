@@ -28,12 +28,10 @@ from datetime import date
 import pytest
 
 from ingestion.git import git_source
-from ingestion.local_postgres import ensure_local_postgres
 from ingestion.warehouse import dlt_pipeline
-from orchestration.environment import apply_local_defaults
 from orchestration.summary import data_quality_findings
 
-from support.environment import isolate_environment
+from support.environment import on_each_warehouse
 from support.git_repository import Repository
 from support.warehouse import build_with_walk, rounded_rows
 
@@ -61,13 +59,9 @@ def build_wrong_clocks(repo: Repository) -> dict[str, str]:
     return shas
 
 
-@pytest.mark.parametrize(
-    "warehouse", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_warehouse
+@pytest.mark.usefixtures("warehouse_env")
 def test_wrong_clocks_neither_stretch_nor_skew_the_dora_marts(warehouse, monkeypatch, tmp_path):
-    isolate_environment(monkeypatch, tmp_path / "data", warehouse)
-    apply_local_defaults()
-    ensure_local_postgres()
     shas = build_wrong_clocks(Repository(tmp_path / "clocks"))
     dlt_pipeline("git").run(git_source(repositories=[f"clocks={tmp_path / 'clocks'}"]))
     build_with_walk(warehouse, *ENGINEERING_MARTS)

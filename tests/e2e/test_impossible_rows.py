@@ -14,12 +14,10 @@ import pytest
 from test_quarantine import DAY, SOURCE  # the same one-symbol archive folder
 
 from ingestion.exchange import RejectedFiles, exchange_source
-from ingestion.local_postgres import ensure_local_postgres
 from ingestion.warehouse import dlt_pipeline, warehouse_cursor
-from orchestration.environment import apply_local_defaults
 
 from support.archive_zips import csv_lines, one_symbol_archive, write_zip_with_checksum
-from support.environment import isolate_environment
+from support.environment import on_each_warehouse
 from support.warehouse import run_dbt
 
 JANUARY_3_AT_5 = 1735880400000000
@@ -61,15 +59,11 @@ def impossible_lines(lines: list[bytes]) -> dict[int, tuple[bytes, str]]:
     }
 
 
-@pytest.mark.parametrize(
-    "warehouse", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_warehouse
+@pytest.mark.usefixtures("warehouse_env")
 def test_impossible_rows_are_quarantined_and_the_market_models_pass(
     warehouse, monkeypatch, tmp_path
 ):
-    isolate_environment(monkeypatch, tmp_path / "data", warehouse)
-    apply_local_defaults()
-    ensure_local_postgres()
     folder = one_symbol_archive(tmp_path / "archive", date(2025, 1, 1))
     lines = csv_lines(folder / DAY)
     bad = impossible_lines(lines)

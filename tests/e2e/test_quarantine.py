@@ -13,14 +13,12 @@ import pytest
 
 from demo.exchange.mirror import write_mirror
 from ingestion.exchange import RejectedFiles, exchange_source
-from ingestion.local_postgres import ensure_local_postgres
 from ingestion.warehouse import dlt_pipeline, warehouse_cursor
-from orchestration.environment import apply_local_defaults
 from orchestration.run import print_summary
 from orchestration.summary import quarantined_files
 
 from support.archive_zips import csv_lines, write_zip_with_checksum
-from support.environment import isolate_environment
+from support.environment import on_each_warehouse
 from support.warehouse import run_dbt
 
 DAY = "data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2025-01-02.zip"
@@ -52,15 +50,11 @@ def rejections() -> list[tuple]:
         return [tuple(row) for row in cursor.fetchall()]
 
 
-@pytest.mark.parametrize(
-    "warehouse", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_warehouse
+@pytest.mark.usefixtures("warehouse_env")
 def test_rejected_lines_fail_the_run_are_listed_and_superseded_by_a_reissue(
     warehouse, monkeypatch, tmp_path, capsys
 ):
-    isolate_environment(monkeypatch, tmp_path / "data", warehouse)
-    apply_local_defaults()
-    ensure_local_postgres()
     folder = tmp_path / "archive"
     mirror = tmp_path / "mirror"
     write_mirror(

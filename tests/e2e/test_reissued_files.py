@@ -15,12 +15,10 @@ from pathlib import Path
 import pytest
 
 from ingestion.exchange import RejectedFiles, exchange_source
-from ingestion.local_postgres import ensure_local_postgres
 from ingestion.warehouse import dlt_pipeline, warehouse_cursor
-from orchestration.environment import apply_local_defaults
 
 from support.archive_zips import csv_lines, one_symbol_archive, write_zip_with_checksum
-from support.environment import isolate_environment
+from support.environment import on_each_warehouse
 
 DECEMBER = "data/futures/um/monthly/klines/BTCUSDT/1m/BTCUSDT-1m-2024-12.zip"
 JANUARY_1 = "data/futures/um/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2025-01-01.zip"
@@ -99,13 +97,9 @@ def reissue(path: Path, change: int) -> None:
     write_zip_with_checksum(path, [header, *changed])
 
 
-@pytest.mark.parametrize(
-    "warehouse", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_warehouse
+@pytest.mark.usefixtures("warehouse_env")
 def test_a_reissued_file_replaces_exactly_its_own_rows(warehouse, monkeypatch, tmp_path):
-    isolate_environment(monkeypatch, tmp_path / "data", warehouse)
-    apply_local_defaults()
-    ensure_local_postgres()
     folder = one_symbol_archive(tmp_path / "archive", date(2024, 12, 1), markets=("um",))
     assert load(folder).errors == []
     first = versions()

@@ -11,11 +11,9 @@ DuckDB and on Postgres. Every deployment must have shipped exactly what
 import pytest
 
 from ingestion.git import git_source
-from ingestion.local_postgres import ensure_local_postgres
 from ingestion.warehouse import dlt_pipeline, warehouse_cursor
-from orchestration.environment import apply_local_defaults
 
-from support.environment import isolate_environment
+from support.environment import on_each_warehouse
 from support.git_repository import build_release_flow, rev_list_shipped, rewrite_release_flow
 from support.warehouse import build_with_walk
 
@@ -26,13 +24,9 @@ def query(sql: str) -> list[tuple]:
         return cursor.fetchall()
 
 
-@pytest.mark.parametrize(
-    "warehouse", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_warehouse
+@pytest.mark.usefixtures("warehouse_env")
 def test_each_release_ships_what_git_rev_list_says(warehouse, monkeypatch, tmp_path):
-    isolate_environment(monkeypatch, tmp_path / "data", warehouse)
-    apply_local_defaults()
-    ensure_local_postgres()
     flow = build_release_flow(tmp_path / "flow")
     pipeline = dlt_pipeline("git")
     pipeline.run(git_source(repositories=[f"flow={flow.repository.path}"]))

@@ -1,18 +1,15 @@
 """The whole warehouse built with every source switched off (each list setting ``'[]'``), on
 DuckDB and on Postgres: the loads read nothing and every model still builds."""
 
-import pytest
 from dagster import DagsterInstance
 
 from orchestration.run import materialize_warehouse
 from orchestration.summary import table_row_counts
 
-from support.environment import isolate_environment
+from support.environment import isolate_environment, on_each_warehouse
 
 
-@pytest.mark.parametrize(
-    "warehouse", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
+@on_each_warehouse
 def test_everything_switched_off_builds_an_empty_warehouse(warehouse, monkeypatch, tmp_path):
     isolate_environment(monkeypatch, tmp_path / "data", warehouse)
     for variable in (

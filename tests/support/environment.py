@@ -63,3 +63,9 @@ def isolate_environment(monkeypatch: pytest.MonkeyPatch, data_dir: Path, warehou
     monkeypatch.setenv("DBT_TARGET_PATH", str(DBT_TARGET_DIR))
     for key, value in SMALL_DEMO.items():
         monkeypatch.setenv(key, value)
+
+
+on_each_warehouse = pytest.mark.parametrize(
+    "warehouse", ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+"""Run the test on DuckDB and on Postgres (``warehouse`` is ``duckdb`` or ``postgres``)."""

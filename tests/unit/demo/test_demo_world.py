@@ -10,7 +10,6 @@ same JSON byte for byte.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -26,17 +25,9 @@ from demo.webshop.people import BOGDAN, BOGDAN_LAPTOP, EMMA
 from demo.webshop.timeline import NOW
 from demo.webshop.world import DemoWorld, write_demo_world
 
+pytestmark = pytest.mark.usefixtures("plain_git")
+
 START = datetime(2024, 9, 2, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _no_user_git_configuration() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
-            patch.delenv(name, raising=False)
-        yield
 
 
 def git(world: DemoWorld, *args: str) -> str:

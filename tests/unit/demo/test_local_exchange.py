@@ -62,13 +62,6 @@ def module_exchange(mirror) -> Iterator[LocalExchange]:
         yield exchange
 
 
-@pytest.fixture
-def exchange(module_exchange) -> LocalExchange:
-    module_exchange.faults.clear()
-    module_exchange.requests.clear()
-    return module_exchange
-
-
 class Answer:
     def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
         self.status, self.headers, self.body = status, headers, body

@@ -7,7 +7,6 @@ ccxt is pointed at 127.0.0.1 through its constructor settings (``urls``, ``optio
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -29,19 +28,6 @@ NOW = datetime(2025, 3, 3, 12, 0, 30, tzinfo=UTC)
 START = datetime(2025, 3, 2, 18, tzinfo=UTC)
 MINUTES = 18 * 60  # 18:00 to 11:59
 COMPARED = ("open_time", "open", "high", "low", "close", "volume", "close_time")
-
-
-@pytest.fixture(scope="module")
-def module_exchange(tmp_path_factory) -> Iterator[LocalExchange]:
-    with LocalExchange(tmp_path_factory.mktemp("no-mirror"), NOW) as exchange:
-        yield exchange
-
-
-@pytest.fixture
-def exchange(module_exchange) -> LocalExchange:
-    module_exchange.faults.clear()
-    module_exchange.requests.clear()
-    return module_exchange
 
 
 def config(exchange: LocalExchange) -> dict:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import socket
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -29,20 +28,6 @@ MARCH_1 = datetime(2025, 3, 1, tzinfo=UTC)
 NOON = datetime(2025, 3, 3, 12, tzinfo=UTC)
 MINUTES_TO_NOON = 2 * 1440 + 720
 KLINES = "/api/v3/klines"
-
-
-@pytest.fixture(scope="module")
-def module_exchange(tmp_path_factory) -> Iterator[LocalExchange]:
-    # REST needs no mirror files: candles come from the generator.
-    with LocalExchange(tmp_path_factory.mktemp("no-mirror"), NOW) as exchange:
-        yield exchange
-
-
-@pytest.fixture
-def exchange(module_exchange) -> LocalExchange:
-    module_exchange.faults.clear()
-    module_exchange.requests.clear()
-    return module_exchange
 
 
 def client(exchange: LocalExchange, market: str = "spot", **settings) -> BinanceRest:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import count
 from pathlib import Path
@@ -22,6 +21,8 @@ from ingestion.git.log_reader import read_history
 from ingestion.git.refs import github_full_name, read_refs
 from ingestion.warehouse import make_pipeline
 
+pytestmark = pytest.mark.usefixtures("plain_git")
+
 AUTHOR = ("Zoë Author", "zoe@example.org")
 OLD_IDENTITY = ("zoe (laptop)", "zoe@laptop.local")
 BOT = ("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com")
@@ -29,18 +30,6 @@ FULL_NAME = "tributary-demo/webshop"
 ODD_SUBJECT = "fix: tab\there, unit\x1fsep, record\x1esep — ünïcode"
 ODD_BODY = "line one\x1e\x1f\x01 still body\n\n\tindented\r\nThis reverts commit " + "a" * 40 + "."
 _clock = count()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _isolated_environment() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
-        patch.setenv("DO_NOT_TRACK", "1")
-        patch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
-            patch.delenv(name, raising=False)
-        yield
 
 
 def git(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +25,8 @@ from ingestion.git.refs import read_refs
 from ingestion.git.repositories import check_repository
 from ingestion.git.source import parse_repository
 from ingestion.warehouse import make_pipeline
+
+pytestmark = pytest.mark.usefixtures("plain_git")
 
 AUTHOR = ("Zoë Author", "zoe@example.org")
 COMMITTER = ("Commit Bot", "bot@example.org")
@@ -64,19 +65,6 @@ FILE_CHANGES = {
     (MERGE, "with space.txt"): (1, 0, False),
     (TAGGED, "notes.txt"): (1, 0, False),
 }
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _isolated_environment() -> Iterator[None]:
-    """No telemetry, and no user or system git configuration in the way."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
-        patch.setenv("DO_NOT_TRACK", "1")
-        patch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
-        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
-            patch.delenv(name, raising=False)
-        yield
 
 
 def git(repo: Path, *args: str, dates: tuple[str, str] | None = None) -> str:

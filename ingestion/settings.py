@@ -16,7 +16,6 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-import dlt
 from dlt.common.configuration import resolve_configuration
 from dlt.common.configuration.exceptions import ConfigValueCannotBeCoercedException
 from dlt.common.configuration.specs import BaseConfiguration
@@ -51,17 +50,6 @@ def unreadable_message(key: str, hint: type, example: str | None = None) -> str:
     if example is not None:
         expected = f"{expected.split(', e.g.')[0]}, e.g. {example}"
     return f"{shown} cannot be read: set it to {expected}"
-
-
-def config_value(key: str, hint: type, example: str | None = None) -> Any:
-    """A dlt setting (environment, ``.dlt/config.toml``) as ``hint``, or None when unset.
-
-    A value that does not parse raises :class:`SettingError` (see :func:`unreadable_message`).
-    """
-    try:
-        return dlt.config.get(key, hint)
-    except ConfigValueCannotBeCoercedException:
-        raise SettingError(unreadable_message(key, hint, example)) from None
 
 
 def resolve_settings(

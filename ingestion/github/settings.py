@@ -34,7 +34,7 @@ class GitHubSettings(BaseConfiguration):
 
     def on_resolved(self) -> None:
         if not self.access_token and os.environ.get("GITHUB_TOKEN"):
-            self.access_token = TSecretStrValue(os.environ["GITHUB_TOKEN"])
+            self.access_token = os.environ["GITHUB_TOKEN"]
 
 
 EXAMPLES = {

@@ -18,7 +18,7 @@ from ingestion.exchange.source import FEEDS
 from ingestion.git import git_source
 from ingestion.github import github_source
 from ingestion.warehouse import dlt_pipeline
-from orchestration.environment import exchange_endpoints, git_repositories, github_endpoints
+from orchestration.environment import exchange_arguments, git_arguments, github_arguments
 from orchestration.retries import SourceRunConfig, retry_transient_failures
 from orchestration.summary import table_row_counts
 
@@ -165,7 +165,7 @@ def define_exchange_assets() -> AssetsDefinition:
         run after everything else has loaded."""
         rejected = RejectedFiles()
         source = partial(exchange_source, rejected=rejected, feeds=config.feeds)
-        yield from load(context, dlt, config, exchange_endpoints(), source)
+        yield from load(context, dlt, config, exchange_arguments(), source)
         rejected.raise_if_any()
 
     return exchange_assets
@@ -178,7 +178,7 @@ def define_git_assets() -> AssetsDefinition:
     ) -> Iterator[Any]:
         """Commits, line changes, tags, branches and default-branch ancestry of the configured
         repositories (by default this checkout and the demo repository)."""
-        yield from load(context, dlt, config, nullcontext(git_repositories()), git_source)
+        yield from load(context, dlt, config, nullcontext(git_arguments()), git_source)
 
     return git_assets
 
@@ -190,6 +190,6 @@ def define_github_assets() -> AssetsDefinition:
     ) -> Iterator[Any]:
         """Pull requests, reviews, issues, releases, deployments and workflow runs of the
         configured GitHub repositories (by default the demo's, from a local GitHub)."""
-        yield from load(context, dlt, config, github_endpoints(), github_source)
+        yield from load(context, dlt, config, github_arguments(), github_source)
 
     return github_assets

@@ -12,6 +12,12 @@ GitHub source talks to a local GitHub on 127.0.0.1 whose pull requests, releases
 workflow runs belong to that demo repository. ``SOURCES__GIT__REPOSITORIES`` (or
 ``SOURCES__GIT__REPOSITORY_ROOTS``) and ``SOURCES__GITHUB__BASE_URL`` switch them to your own.
 
+Each source's settings are resolved once into its settings object
+(:mod:`ingestion.exchange.settings`, :mod:`ingestion.git.settings`,
+:mod:`ingestion.github.settings`); the functions here read that object (resolving it when not
+given one) and build a run's source arguments from it (:func:`exchange_arguments`,
+:func:`git_arguments`, :func:`github_arguments`), so dlt resolves nothing a second time.
+
 This module decides whether a source uses the demo; the demo itself (:mod:`demo`: the stand-ins
 and the data they serve) is imported only when one does, so a production run never loads it.
 """
@@ -21,7 +27,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +40,13 @@ from ingestion.exchange.defaults import (
     SPOT_API_URL,
     USDM_API_URL,
 )
-from ingestion.settings import config_value
+from ingestion.exchange.settings import ExchangeSettings, exchange_settings
+from ingestion.exchange.source import exchange_source
+from ingestion.git.settings import GitSettings, git_settings
+from ingestion.git.source import git_source
+from ingestion.github.settings import GitHubSettings, github_settings
+from ingestion.github.source import github_source
+from ingestion.settings import source_arguments
 from ingestion.telemetry import switch_off_telemetry
 from ingestion.warehouse import PROJECT_ROOT, data_dir, duckdb_path
 
@@ -76,55 +88,83 @@ def prepare_dagster_home() -> Path:
     return home
 
 
-def _configured(name: str, default: Sequence[str] | str) -> Any:
-    """An exchange-source setting as dlt resolves it (environment, config.toml), or default."""
-    value = config_value(f"sources.exchange.{name}", str if isinstance(default, str) else list)
+def _or(value: Any, default: Any) -> Any:
+    """``value``, or ``default`` where the setting is unset (None)."""
     return default if value is None else value
 
 
-def uses_local_exchange() -> bool:
+def _exchange(settings: ExchangeSettings | None) -> ExchangeSettings:
+    return exchange_settings() if settings is None else settings
+
+
+def _git(settings: GitSettings | None) -> GitSettings:
+    return git_settings() if settings is None else settings
+
+
+def _github(settings: GitHubSettings | None) -> GitHubSettings:
+    return github_settings() if settings is None else settings
+
+
+def uses_local_exchange(settings: ExchangeSettings | None = None) -> bool:
     """True when no archive endpoint is configured: the demo's local exchange stands in."""
-    return not _configured("archive_base_url", "")
+    return not _exchange(settings).archive_base_url
 
 
-def archive_is_folder() -> bool:
+def archive_is_folder(settings: ExchangeSettings | None = None) -> bool:
     """True when the configured archive is a local folder (a path or ``file://``)."""
-    archive = _configured("archive_base_url", "")
+    archive = _exchange(settings).archive_base_url
     return bool(archive) and not archive.startswith(("http://", "https://"))
 
 
-def rest_api_urls() -> dict[str, str]:
+def exchange_switched_off(settings: ExchangeSettings | None = None) -> bool:
+    """True when the symbols are set to an empty list: no candles are loaded."""
+    return _exchange(settings).symbols == []
+
+
+def rest_api_urls(settings: ExchangeSettings | None = None) -> dict[str, str]:
     """The REST hosts of the tail, ``{"spot_api_url": ..., "usdm_api_url": ...}``: as set, else
     Binance's; with a folder archive and no REST host set, none (an empty string switches a
     tail off): a folder is an offline copy, so its tail comes from a host set explicitly."""
-    default = (lambda url: "") if archive_is_folder() else (lambda url: url)
+    settings = _exchange(settings)
+    folder = archive_is_folder(settings)
     return {
-        "spot_api_url": _configured("spot_api_url", default(SPOT_API_URL)),
-        "usdm_api_url": _configured("usdm_api_url", default(USDM_API_URL)),
+        "spot_api_url": _or(settings.spot_api_url, "" if folder else SPOT_API_URL),
+        "usdm_api_url": _or(settings.usdm_api_url, "" if folder else USDM_API_URL),
     }
 
 
 @contextmanager
-def exchange_endpoints() -> Iterator[dict[str, Any]]:
-    """Arguments for ``exchange_source``: the REST hosts when endpoints are configured (dlt
-    resolves the rest; see :func:`rest_api_urls`), or the URLs of a local exchange started for
+def exchange_endpoints(settings: ExchangeSettings | None = None) -> Iterator[dict[str, Any]]:
+    """The endpoints among the arguments of ``exchange_source``: the REST hosts when endpoints
+    are configured (see :func:`rest_api_urls`), or the URLs of a local exchange started for
     the duration of the block, serving the mirror under ``data/mirror`` for the configured
     symbols, markets and intervals (and a ccxt feed unless ccxt exchanges are configured)."""
-    if not uses_local_exchange():
-        yield rest_api_urls()
+    settings = _exchange(settings)
+    if not uses_local_exchange(settings):
+        yield rest_api_urls(settings)
         return
     from demo.stand_ins import local_exchange  # only a run that uses the demo loads it
 
     with local_exchange(
         local_mirror_dir(),
-        symbols=list(_configured("symbols", DEFAULT_SYMBOLS)),
-        start_date=_configured("start_date", DEFAULT_START_DATE),
-        markets=list(_configured("markets", DEFAULT_MARKETS)),
-        intervals=list(_configured("intervals", DEFAULT_INTERVALS)),
-        end_date=config_value("sources.exchange.end_date", str),
-        with_ccxt=config_value("sources.exchange.ccxt_exchanges", dict) is None,
+        symbols=list(_or(settings.symbols, DEFAULT_SYMBOLS)),
+        start_date=_or(settings.start_date, DEFAULT_START_DATE),
+        markets=list(_or(settings.markets, DEFAULT_MARKETS)),
+        intervals=list(_or(settings.intervals, DEFAULT_INTERVALS)),
+        end_date=settings.end_date,
+        with_ccxt=settings.ccxt_exchanges is None,
     ) as endpoints:
         yield endpoints
+
+
+@contextmanager
+def exchange_arguments() -> Iterator[dict[str, Any]]:
+    """Every settings argument of ``exchange_source`` for a run: the settings resolved once,
+    with the endpoints of :func:`exchange_endpoints` (a local exchange for the duration of the
+    block when none is configured)."""
+    settings = exchange_settings()
+    with exchange_endpoints(settings) as endpoints:
+        yield {**source_arguments(exchange_source, settings), **endpoints}
 
 
 def demo_world() -> DemoWorld:
@@ -134,28 +174,26 @@ def demo_world() -> DemoWorld:
     return write_demo_world(data_dir() / "demo")
 
 
-def uses_demo_repositories() -> bool:
+def uses_demo_repositories(settings: GitSettings | None = None) -> bool:
     """True when neither repositories nor repository roots are set (an empty list is set: it
     switches that setting off): the demo reads this checkout and ``webshop``."""
-    return (
-        config_value("sources.git.repositories", list) is None
-        and config_value("sources.git.repository_roots", list) is None
-    )
+    return _git(settings).nothing_configured
 
 
-def git_switched_off() -> bool:
+def git_switched_off(settings: GitSettings | None = None) -> bool:
     """True when repositories or roots are set and both are empty: no repository is read."""
-    return not uses_demo_repositories() and not (
-        config_value("sources.git.repositories", list)
-        or config_value("sources.git.repository_roots", list)
+    settings = _git(settings)
+    return not settings.nothing_configured and not (
+        settings.repositories or settings.repository_roots
     )
 
 
-def git_repositories() -> dict[str, Any]:
-    """Arguments for ``git_source``: the configured repositories (none when only roots are
-    set; dlt resolves the roots), else this checkout and the demo repository."""
-    if not uses_demo_repositories():
-        return {"repositories": config_value("sources.git.repositories", list) or []}
+def git_repositories(settings: GitSettings | None = None) -> dict[str, Any]:
+    """The repositories among the arguments of ``git_source``: the configured ones (none when
+    only roots are set), else this checkout and the demo repository."""
+    settings = _git(settings)
+    if not settings.nothing_configured:
+        return {"repositories": settings.repositories or []}
     return {
         "repositories": [
             f"tributary={PROJECT_ROOT}",
@@ -164,31 +202,46 @@ def git_repositories() -> dict[str, Any]:
     }
 
 
-def switched_off(key: str) -> bool:
-    """True when the list setting ``key`` is set to an empty list: that source or feature is
-    off (only an unset setting falls back to the demo's default)."""
-    return config_value(key, list) == []
+def git_arguments() -> dict[str, Any]:
+    """Every settings argument of ``git_source`` for a run: the settings resolved once, with
+    the repositories of :func:`git_repositories`."""
+    settings = git_settings()
+    return {**source_arguments(git_source, settings), **git_repositories(settings)}
 
 
-def uses_local_github() -> bool:
+def github_switched_off(settings: GitHubSettings | None = None) -> bool:
+    """True when the repositories are set to an empty list: GitHub is off (only an unset list
+    falls back to the demo's repository)."""
+    return _github(settings).repositories == []
+
+
+def uses_local_github(settings: GitHubSettings | None = None) -> bool:
     """True when no GitHub endpoint is configured and GitHub is not switched off (an empty
     repository list): the demo's local GitHub stands in."""
-    return not config_value("sources.github.base_url", str) and not switched_off(
-        "sources.github.repositories"
-    )
+    settings = _github(settings)
+    return not settings.base_url and not github_switched_off(settings)
 
 
 @contextmanager
-def github_endpoints() -> Iterator[dict[str, Any]]:
-    """Arguments for ``github_source``: nothing when an endpoint is configured or GitHub is
-    switched off (dlt resolves the settings), or a local GitHub serving the demo repository's
+def github_endpoints(settings: GitHubSettings | None = None) -> Iterator[dict[str, Any]]:
+    """The endpoint among the arguments of ``github_source``: nothing when an endpoint is
+    configured or GitHub is switched off, or a local GitHub serving the demo repository's
     world for the duration of the block (for the configured repositories, by default the
     demo's)."""
-    if not uses_local_github():
+    settings = _github(settings)
+    if not uses_local_github(settings):
         yield {}
         return
     from demo.stand_ins import local_github  # only a run that uses the demo loads it
 
-    repositories = config_value("sources.github.repositories", list)
-    with local_github(demo_world(), repositories) as arguments:
+    with local_github(demo_world(), settings.repositories) as arguments:
         yield arguments
+
+
+@contextmanager
+def github_arguments() -> Iterator[dict[str, Any]]:
+    """Every settings argument of ``github_source`` for a run: the settings resolved once,
+    with the endpoint of :func:`github_endpoints`."""
+    settings = github_settings()
+    with github_endpoints(settings) as endpoints:
+        yield {**source_arguments(github_source, settings), **endpoints}

@@ -14,16 +14,15 @@ import requests
 
 from ingestion.duckdb_lock import check_duckdb_writable
 from ingestion.errors import WarehouseConfigError
-from ingestion.exchange.settings import check_exchange_settings
-from ingestion.git.repositories import check_repository, configured_repositories
-from ingestion.github.source import repository_names
+from ingestion.exchange.defaults import DEFAULT_MARKETS
+from ingestion.exchange.settings import ExchangeSettings, check_exchange_settings, exchange_settings
+from ingestion.git.settings import GitSettings, check_git_settings, git_settings
+from ingestion.github.settings import GitHubSettings, check_github_settings, github_settings
 from ingestion.progress import progress_collector
-from ingestion.settings import config_value
 from ingestion.warehouse import PostgresSettings, duckdb_path, warehouse_kind
 from orchestration.environment import (
+    github_switched_off,
     rest_api_urls,
-    switched_off,
-    uses_demo_repositories,
     uses_local_exchange,
     uses_local_github,
 )
@@ -88,18 +87,16 @@ def postgres_message(settings: PostgresSettings, error: str) -> str:
     )
 
 
-def check_sources() -> None:
-    """Every source setting that is set: exchange values, git paths, GitHub repository names."""
-    check_exchange_settings()
-    if not uses_demo_repositories():
-        example = '\'["~/src/app", "docs=~/src/docs"]\''
-        repositories = config_value("sources.git.repositories", list, example) or []
-        roots = config_value("sources.git.repository_roots", list, "'[\"~/src\"]'") or []
-        for repository in configured_repositories(repositories, roots):
-            check_repository(repository.path)
-    names = config_value("sources.github.repositories", list, "'[\"dbt-labs/dbt-core\"]'")
-    if names is not None:
-        repository_names(names)
+def check_sources(
+    exchange: ExchangeSettings | None = None,
+    git: GitSettings | None = None,
+    github: GitHubSettings | None = None,
+) -> None:
+    """Every source setting that is set: exchange values, git paths, GitHub repository names
+    (each source's settings resolved here when not given)."""
+    check_exchange_settings(exchange)
+    check_git_settings(git)
+    check_github_settings(github)
     progress_collector("check")
 
 
@@ -131,10 +128,15 @@ def check_reachable(url: str, variable: str, what: str, otherwise: str) -> None:
         ) from None
 
 
-def check_endpoints() -> None:
-    """The configured HTTP endpoints answer (the local demo ones start with the run)."""
-    if not uses_local_exchange():
-        archive = config_value("sources.exchange.archive_base_url", str) or ""
+def check_endpoints(
+    exchange: ExchangeSettings | None = None, github: GitHubSettings | None = None
+) -> None:
+    """The configured HTTP endpoints answer (the local demo ones start with the run; each
+    source's settings are resolved here when not given)."""
+    exchange = exchange_settings() if exchange is None else exchange
+    github = github_settings() if github is None else github
+    if not uses_local_exchange(exchange):
+        archive = exchange.archive_base_url or ""
         if archive.startswith(("http://", "https://")):
             check_reachable(
                 archive,
@@ -142,8 +144,8 @@ def check_endpoints() -> None:
                 "the exchange archive",
                 ", or unset it to use the local demo exchange",
             )
-        markets = config_value("sources.exchange.markets", list) or ["spot", "um"]
-        urls = rest_api_urls()
+        markets = exchange.markets or DEFAULT_MARKETS
+        urls = rest_api_urls(exchange)
         for market, name in (("spot", "spot_api_url"), ("um", "usdm_api_url")):
             url = urls[name]
             if market in markets and url:
@@ -153,9 +155,9 @@ def check_endpoints() -> None:
                     f"the {market} REST API",
                     ", or set it to '' to load that market from the archive only",
                 )
-    if not uses_local_github() and not switched_off("sources.github.repositories"):
+    if not uses_local_github(github) and not github_switched_off(github):
         check_reachable(
-            config_value("sources.github.base_url", str),
+            github.base_url,
             "SOURCES__GITHUB__BASE_URL",
             "the GitHub API",
             ", or unset it to use the local demo GitHub",
@@ -166,6 +168,7 @@ def check_before_run() -> None:
     """Everything that can be checked in seconds before a run: settings first (no I/O), then
     the warehouse (lock, connection), then the endpoints."""
     warehouse_kind()
-    check_sources()
+    exchange, git, github = exchange_settings(), git_settings(), github_settings()
+    check_sources(exchange, git, github)
     check_warehouse()
-    check_endpoints()
+    check_endpoints(exchange, github)

@@ -19,6 +19,9 @@ from functools import partial
 
 from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
 
+from ingestion.exchange.settings import exchange_settings
+from ingestion.git.settings import git_settings
+from ingestion.github.settings import github_settings
 from ingestion.local_postgres import ensure_local_postgres
 from ingestion.warehouse import PostgresSettings, data_dir, duckdb_path, warehouse_kind
 from orchestration.assembly import assemble_definitions
@@ -27,9 +30,10 @@ from orchestration.bi_reader_role import bi_reader_role
 from orchestration.dbt_assets import DBT_PROJECT_DIR
 from orchestration.environment import (
     apply_local_defaults,
+    exchange_switched_off,
     git_switched_off,
+    github_switched_off,
     prepare_dagster_home,
-    switched_off,
     uses_demo_repositories,
     uses_local_exchange,
     uses_local_github,
@@ -111,14 +115,19 @@ def print_locations() -> None:
 
 def starting_line() -> str:
     """One line saying what the run builds, from what, and into which warehouse."""
-    exchange = "local demo exchange" if uses_local_exchange() else "configured exchange"
-    if switched_off("sources.exchange.symbols"):
+    exchange_set, git_set, github_set = exchange_settings(), git_settings(), github_settings()
+    exchange = "local demo exchange" if uses_local_exchange(exchange_set) else "configured exchange"
+    if exchange_switched_off(exchange_set):
         exchange = "no exchange symbols (switched off)"
-    git = "this checkout + demo repository" if uses_demo_repositories() else "your repositories"
-    if git_switched_off():
+    git = (
+        "this checkout + demo repository"
+        if uses_demo_repositories(git_set)
+        else "your repositories"
+    )
+    if git_switched_off(git_set):
         git = "no git repositories (switched off)"
-    github = "local demo GitHub" if uses_local_github() else "your GitHub"
-    if switched_off("sources.github.repositories"):
+    github = "local demo GitHub" if uses_local_github(github_set) else "your GitHub"
+    if github_switched_off(github_set):
         github = "no GitHub (switched off)"
     return (
         f"starting: load {exchange}, {git}, {github}; then dbt build; into "

@@ -10,8 +10,6 @@ import hashlib
 import http.client
 import io
 import json
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 import zipfile
@@ -28,7 +26,7 @@ from demo.exchange.server import LocalExchange
 from ingestion.exchange.archive import ArchiveReader, verify_checksum
 from ingestion.exchange.outcomes import ArchiveError
 
-from support.environment import PROJECT_ROOT
+from support.stand_in_command import stand_in_from_command_line
 
 NOW = datetime(2025, 3, 3, 12, 0, 30, tzinfo=UTC)
 """Half a minute into 12:00: the 12:00 candle is still open."""
@@ -369,32 +367,9 @@ def test_unknown_fault_kind_is_refused(exchange):
 
 
 def test_command_line_runs_in_the_foreground(mirror):
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "demo.exchange",
-            "--mirror",
-            str(mirror),
-            "--now",
-            "2025-03-03T12:00:00Z",
-            "--port",
-            "0",
-        ],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        url = line.strip().rsplit(" ", 1)[-1]
-        assert url.startswith("http://127.0.0.1:"), line
+    arguments = ("--mirror", str(mirror), "--now", "2025-03-03T12:00:00Z")
+    with stand_in_from_command_line("demo.exchange", *arguments) as url:
         assert get(f"{url}/api/v3/time").json() == {"serverTime": 1741003200000}
         assert get(f"{url}/_control/faults", "POST", {"kind": "ban"}).status == 201
         assert get(f"{url}/api/v3/time").status == 418
         assert get(f"{url}/{SPOT_DAY}").body == (mirror / SPOT_DAY).read_bytes()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)

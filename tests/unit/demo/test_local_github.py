@@ -9,8 +9,6 @@ from __future__ import annotations
 import http.client
 import json
 import re
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -21,7 +19,7 @@ import pytest
 
 from demo.github.server import LocalGitHub
 
-from support.environment import PROJECT_ROOT
+from support.stand_in_command import stand_in_from_command_line
 
 TOKEN = "ghp_localTestToken0123456789"
 REPO = "/repos/octo/shop"
@@ -348,27 +346,5 @@ def test_disconnect_and_control_endpoint(github):
 def test_command_line_serves_a_world_file(tmp_path):
     world = tmp_path / "world.json"
     world.write_text(json.dumps(small_world()))
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "demo.github",
-            "--world",
-            str(world),
-            "--port",
-            "0",
-        ],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        url = line.strip().rsplit(" ", 1)[-1]
-        assert url.startswith("http://127.0.0.1:"), line
+    with stand_in_from_command_line("demo.github", "--world", str(world)) as url:
         assert numbers(get(f"{url}{REPO}/pulls?state=all", token=None)) == [5, 4, 3, 2, 1]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)

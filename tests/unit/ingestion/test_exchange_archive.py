@@ -1,58 +1,62 @@
 """The Binance-archive source against a generated local mirror, loaded by dlt into a real DuckDB.
 
-The mirror is served over real HTTP (:class:`ArchiveServer`, a ``ThreadingHTTPServer`` on
-127.0.0.1 that records every request and can misbehave on demand) or read as a folder. Expected
-values are computed independently of the source: row counts by unzipping the files and counting
-CSV lines, values from the CSV text, instants from the calendar, paths written out literally.
+The mirror is served over real HTTP (:class:`support.archive_server.ArchiveServer`, a
+``ThreadingHTTPServer`` on 127.0.0.1 that records every request and can misbehave on demand) or
+read as a folder. Expected values are computed independently of the source: row counts by
+unzipping the files and counting CSV lines, values from the CSV text, instants from the calendar,
+paths written out literally.
 
 Fault handling (re-issued, tampered, corrupt and malformed files, unpublished months, HTTP
-errors, killed runs) is in ``test_exchange_faults.py``, which shares the helpers defined here.
+errors, killed runs) is in ``test_exchange_faults.py``. The helpers both use (the HTTP server,
+the pipeline run, the queries of the raw tables) are in ``support.archive_server`` and
+``support.exchange_archive``.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import random
 import struct
-import threading
-import time
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
-import dlt
-import duckdb
 import pyarrow as pa
 import pytest
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from demo.exchange.mirror import write_mirror
-from ingestion.exchange import ArchiveError, RejectedFiles, exchange_source
+from ingestion.exchange import ArchiveError, RejectedFiles
 from ingestion.exchange.archive import ArchiveReader, load_archive_file, unzip_csv, verify_checksum
 from ingestion.exchange.archive_csv import FUNDING_RATE_CSV, KLINE_CSV, read_archive_csv
 from ingestion.exchange.archive_plan import planned_files
 from ingestion.exchange.layout import Month, monthly_klines
 from ingestion.exchange.raw_tables import TIMESTAMP, to_utc_timestamp
-from ingestion.warehouse import make_pipeline
 
-from support.archive_zips import (  # noqa: F401 (also imported from here by test_exchange_faults)
-    csv_lines,
-    member_data_offset,
-    sha256_of,
-    write_checksum,
-    write_zip_with_checksum,
-    zip_bytes,
+from support.archive_server import Request, serve
+from support.archive_zips import csv_lines, member_data_offset, sha256_of
+from support.exchange_archive import (
+    FUNDING_HEADER,
+    KLINE_HEADER,
+    RAW_TABLES,
+    data_lines,
+    duplicate_keys,
+    expected_kline_rows,
+    funding_path,
+    kline_path,
+    load_ids,
+    loaded_kline_rows,
+    query,
+    rows_per_file,
+    run_pipeline,
+    shared_mirror,
+    table_counts,
 )
 
 # --- the archive mirror these tests load --------------------------------------------------------
@@ -73,30 +77,11 @@ ARCHIVE_SOURCE: dict[str, Any] = {
 }
 """What the tests load from the mirror: every 1m file and the funding rates."""
 
-PREFIX = {"spot": "data/spot", "um": "data/futures/um"}
 MINUTES_JANUARY = 31 * 24 * 60
 MINUTES_PER_DAY = 24 * 60
 MAINTENANCE_START = datetime(2025, 1, 15, 2, 0, tzinfo=UTC)
 MAINTENANCE_END = datetime(2025, 1, 15, 3, 30, tzinfo=UTC)
 MAINTENANCE_MINUTES = 90
-KLINE_HEADER = (
-    b"open_time,open,high,low,close,volume,close_time,quote_volume,count,"
-    b"taker_buy_volume,taker_buy_quote_volume,ignore"
-)
-FUNDING_HEADER = b"calc_time,funding_interval_hours,last_funding_rate"
-KLINE_KEY = "exchange, market, symbol, interval, open_time, data_source"
-RAW_TABLES = ("klines", "funding_rates", "archive_files", "rejected_rows")
-
-
-def kline_path(market: str, symbol: str, period: str, interval: str = "1m") -> str:
-    """Archive path of a kline zip; ``period`` is ``YYYY-MM`` (monthly) or ``YYYY-MM-DD``."""
-    frequency = "monthly" if len(period) == 7 else "daily"
-    name = f"{symbol}-{interval}-{period}.zip"
-    return f"{PREFIX[market]}/{frequency}/klines/{symbol}/{interval}/{name}"
-
-
-def funding_path(symbol: str, month: str) -> str:
-    return f"data/futures/um/monthly/fundingRate/{symbol}/{symbol}-fundingRate-{month}.zip"
 
 
 def archive_kline_paths(interval: str = "1m") -> list[str]:
@@ -113,26 +98,6 @@ ARCHIVE_PATHS = [*archive_kline_paths(), *ARCHIVE_FUNDING_PATHS]
 """Every file the tests load (1m klines and funding rates), written out independently."""
 
 
-def shared_mirror(tmp_path_factory, name: str, **arguments: Any) -> Path:
-    """A mirror under the session's temporary folder, generated once per session.
-
-    ``write_mirror`` keeps files that exist, so a second call (from the other test module) only
-    lists them.
-    """
-    root = tmp_path_factory.getbasetemp() / name
-    write_mirror(root, **arguments)
-    return root
-
-
-@pytest.fixture(scope="module", autouse=True)
-def no_telemetry() -> Iterator[None]:
-    """dlt telemetry off (offline it only slows runs down); the fault tests use it too."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
-        patch.setenv("DO_NOT_TRACK", "1")
-        yield
-
-
 @pytest.fixture(scope="session")
 def archive_mirror(tmp_path_factory) -> Path:
     """Two symbols, spot and USD-M, 1m and 1d: January monthly, February 1-2 daily, funding."""
@@ -145,211 +110,6 @@ def archive_mirror(tmp_path_factory) -> Path:
         markets=MARKETS,
         intervals=("1m", "1d"),
     )
-
-
-# --- helpers shared with test_exchange_faults.py ------------------------------------------------
-
-
-def data_lines(path: Path) -> list[bytes]:
-    """The CSV lines of a zip without its header row (futures and funding files have one)."""
-    lines = csv_lines(path)
-    return lines[1:] if lines and lines[0] in (KLINE_HEADER, FUNDING_HEADER) else lines
-
-
-def exchange_pipeline(workdir: Path) -> dlt.Pipeline:
-    """The test pipeline: its own working folder and DuckDB file under ``workdir``."""
-    return make_pipeline(
-        pipeline_name="exchange_test",
-        destination=dlt.destinations.duckdb(str(workdir / "tributary.duckdb")),
-        dataset_name="raw_exchange",
-        pipelines_dir=str(workdir / "dlt"),
-    )
-
-
-def run_pipeline(workdir: Path, base_url: str, source_args: dict[str, Any]) -> RejectedFiles:
-    """One run of the exchange source into ``workdir``'s DuckDB: the archive only (REST tail and
-    ccxt off, whatever the environment configures)."""
-    rejected = RejectedFiles()
-    source = exchange_source(
-        archive_base_url=base_url,
-        spot_api_url="",
-        usdm_api_url="",
-        ccxt_exchanges={},
-        rejected=rejected,
-        **source_args,
-    )
-    exchange_pipeline(workdir).run(source)
-    return rejected
-
-
-def query(workdir: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(workdir / "tributary.duckdb"), read_only=True) as connection:
-        return connection.execute(sql, params or []).fetchall()
-
-
-def table_counts(workdir: Path) -> dict[str, int]:
-    return {
-        table: query(workdir, f"select count(*) from raw_exchange.{table}")[0][0]
-        for table in RAW_TABLES
-    }
-
-
-def rows_per_file(workdir: Path, table: str = "klines") -> dict[str, int]:
-    rows = query(workdir, f"select source_file, count(*) from raw_exchange.{table} group by all")
-    return dict(rows)
-
-
-def load_ids(workdir: Path) -> list[str]:
-    """Completed loads, oldest first."""
-    return [
-        row[0] for row in query(workdir, "select load_id from raw_exchange._dlt_loads order by 1")
-    ]
-
-
-def duplicate_keys(workdir: Path) -> list[tuple]:
-    return query(
-        workdir,
-        f"select {KLINE_KEY}, count(*) from raw_exchange.klines group by all having count(*) > 1",
-    )
-
-
-def microseconds_per_unit(path: str) -> int:
-    """Spot files from 2025 on hold microseconds; everything else milliseconds."""
-    spot_2025 = path.startswith("data/spot/") and "-2025-" in path
-    return 1 if spot_2025 else 1_000
-
-
-def expected_kline_rows(root: Path, path: str) -> list[tuple]:
-    """A kline file's rows as the CSV text has them, instants in epoch microseconds."""
-    return csv_kline_rows(data_lines(root / path), path)
-
-
-def csv_kline_rows(lines: list[bytes], path: str) -> list[tuple]:
-    """Kline CSV lines of the file at ``path`` as the tuples :func:`loaded_kline_rows` gives."""
-    scale = microseconds_per_unit(path)
-    rows = []
-    for line in lines:
-        f = line.decode().split(",")
-        rows.append((int(f[0]) * scale, *f[1:6], int(f[6]) * scale, f[7], int(f[8]), f[9], f[10]))
-    return rows
-
-
-def loaded_kline_rows(workdir: Path, path: str) -> list[tuple]:
-    """The rows loaded from one file, decimals as text (all eight decimals kept)."""
-    return query(
-        workdir,
-        "select epoch_us(open_time), open::varchar, high::varchar, low::varchar, "
-        "close::varchar, volume::varchar, epoch_us(close_time), quote_volume::varchar, "
-        "trade_count, taker_buy_volume::varchar, taker_buy_quote_volume::varchar "
-        "from raw_exchange.klines where source_file = ? order by open_time",
-        [path],
-    )
-
-
-@dataclass(frozen=True)
-class Request:
-    path: str
-    status: int
-    at: float
-    """``time.monotonic()`` when the answer was sent."""
-
-
-@dataclass
-class ArchiveServer:
-    """A mirror folder served over HTTP that records every request and can misbehave.
-
-    ``fail(path, *faults)`` makes the next requests of ``path`` answer with the given faults, one
-    per request, before it is served normally again: an HTTP status (with ``Retry-After: 1``),
-    ``TRUNCATED`` (half the body with the full ``Content-Length``, then the
-    connection closes) or ``SHORT`` (half the body without a ``Content-Length``, so the client
-    cannot tell).
-    """
-
-    directory: Path
-    base_url: str = ""
-    requests: list[Request] = field(default_factory=list)
-    faults: dict[str, list[int | str]] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def fail(self, path: str, *faults: int | str) -> None:
-        with self.lock:
-            self.faults[path] = list(faults)
-
-    def next_fault(self, path: str) -> int | str | None:
-        with self.lock:
-            pending = self.faults.get(path)
-            return pending.pop(0) if pending else None
-
-    def record(self, path: str, status: int) -> None:
-        with self.lock:
-            self.requests.append(Request(path, status, time.monotonic()))
-
-    def requested(self, suffix: str = ".zip") -> list[str]:
-        """Paths requested so far that end with ``suffix``, in order."""
-        return [request.path for request in self.requests if request.path.endswith(suffix)]
-
-    def statuses(self, path: str) -> list[int]:
-        return [request.status for request in self.requests if request.path == path]
-
-    def clear(self) -> None:
-        with self.lock:
-            self.requests.clear()
-
-
-TRUNCATED = "truncated"
-SHORT = "short"
-
-
-class _ArchiveHandler(SimpleHTTPRequestHandler):
-    def _archive(self) -> ArchiveServer:
-        return self.server.archive  # type: ignore[attr-defined]
-
-    def _relative_path(self) -> str:
-        return urlparse(self.path).path.lstrip("/")
-
-    def do_GET(self) -> None:
-        fault = self._archive().next_fault(self._relative_path())
-        if fault is None:
-            super().do_GET()
-        elif isinstance(fault, int):
-            self.send_response(fault)
-            self.send_header("Retry-After", "1")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-        else:
-            content = (self._archive().directory / self._relative_path()).read_bytes()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/zip")
-            if fault == TRUNCATED:
-                self.send_header("Content-Length", str(len(content)))
-            self.end_headers()
-            self.wfile.write(content[: len(content) // 2])
-            self.close_connection = True
-
-    def log_request(self, code: Any = "-", size: Any = "-") -> None:
-        self._archive().record(self._relative_path(), int(code))
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def serve(directory: Path) -> Iterator[ArchiveServer]:
-    """Serve ``directory`` over HTTP on a free local port."""
-    archive = ArchiveServer(directory)
-    handler = functools.partial(_ArchiveHandler, directory=str(directory))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.archive = archive  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        host, port = server.server_address[:2]
-        archive.base_url = f"http://{host}:{port}"
-        yield archive
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 # --- the mirror itself --------------------------------------------------------------------------

@@ -5,7 +5,8 @@ unpublished monthly files are removed from it; HTTP errors and broken bodies com
 local HTTP server (``ArchiveServer``); a run is killed with SIGKILL in a subprocess. Every run
 goes through dlt into a real DuckDB file. Expected values come from the mirror's files.
 
-The mirror, HTTP server and query helpers are those of ``test_exchange_archive.py``.
+The mirror, HTTP server and query helpers are those of ``test_exchange_archive.py``, in
+``support.exchange_archive`` and ``support.archive_server``.
 """
 
 from __future__ import annotations
@@ -25,36 +26,35 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from test_exchange_archive import (
-    SHORT,
-    TRUNCATED,
-    csv_kline_rows,
-    csv_lines,
-    data_lines,
-    duplicate_keys,
-    expected_kline_rows,
-    kline_path,
-    load_ids,
-    loaded_kline_rows,
-    no_telemetry,  # noqa: F401 (an autouse fixture)
-    query,
-    rows_per_file,
-    run_pipeline,
-    serve,
-    sha256_of,
-    shared_mirror,
-    table_counts,
-    write_checksum,
-    write_zip_with_checksum,
-)
 
 from demo.exchange.mirror import write_mirror
 from ingestion.exchange import ArchiveError
 from ingestion.exchange.archive import ArchiveReader
 from ingestion.exchange.archive_csv import KLINE_CSV, read_archive_csv
 
-from support.archive_zips import corrupt_deflate_data
+from support.archive_server import SHORT, TRUNCATED, serve
+from support.archive_zips import (
+    corrupt_deflate_data,
+    csv_lines,
+    sha256_of,
+    write_checksum,
+    write_zip_with_checksum,
+)
 from support.environment import PROJECT_ROOT
+from support.exchange_archive import (
+    csv_kline_rows,
+    data_lines,
+    duplicate_keys,
+    expected_kline_rows,
+    kline_path,
+    load_ids,
+    loaded_kline_rows,
+    query,
+    rows_per_file,
+    run_pipeline,
+    shared_mirror,
+    table_counts,
+)
 
 FAULT_SOURCE = {
     "markets": ["spot"],
@@ -528,8 +528,8 @@ def test_short_body_without_length_is_caught_by_the_checksum(fault_mirror, tmp_p
 RUN_IN_SUBPROCESS = """
 import json, sys
 from pathlib import Path
-sys.path[:0] = [sys.argv[1], str(Path(sys.argv[1]).parents[1])]
-from test_exchange_archive import run_pipeline
+sys.path.append(sys.argv[1])
+from support.exchange_archive import run_pipeline
 run_pipeline(Path(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4]))
 """
 
@@ -552,7 +552,7 @@ def run_and_kill(workdir: Path, base_url: str, pattern: str) -> Path:
                 sys.executable,
                 "-c",
                 RUN_IN_SUBPROCESS,
-                str(Path(__file__).parent),
+                str(PROJECT_ROOT / "tests"),  # where the support package is
                 str(workdir),
                 base_url,
                 json.dumps(FULL_SOURCE),

@@ -48,8 +48,8 @@ class RunProcess:
 
     pid: int
     started_at: float
-    """Unix time the process started, or the run's start when only the pid is known: a process
-    with that pid that started later is not the run's."""
+    """Unix time the process started, or when it reported its pid when only the pid is known:
+    a process with that pid that started later is not the run's."""
 
 
 def process_tags() -> dict[str, str]:
@@ -78,8 +78,10 @@ def run_process(instance: DagsterInstance, run_id: str) -> RunProcess | None:
         metadata = dagster_event.engine_event_data.metadata if dagster_event else {}
         pid = metadata.get("pid")
         if pid is not None:
-            started = record.start_time or record.create_timestamp.timestamp()
-            return RunProcess(int(str(pid.value)), started)
+            # The worker wrote this event, so it had started by then; a later process with
+            # its pid is not the run's. (The run's own times are no bound: a run is created,
+            # and may be "Starting", well before the launcher spawns its worker.)
+            return RunProcess(int(str(pid.value)), event.event_log_entry.timestamp)
     return None
 
 

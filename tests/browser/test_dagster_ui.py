@@ -316,6 +316,24 @@ def launch_asset_run(service: Service, key: str) -> str:
     return launched["run"]["runId"]
 
 
+RUN_ERRORS = """
+query ($id: ID!) { logsForRun(runId: $id) { ... on EventConnection {
+    events { ... on MessageEvent { message level } } } } }
+"""
+
+
+def run_errors(service: Service, *run_ids: str) -> dict[str, list[str]]:
+    """The error-level messages of each run, so a failed assertion says why a run failed."""
+    return {
+        run_id: [
+            event["message"]
+            for event in graphql(service, RUN_ERRORS, id=run_id)["logsForRun"]["events"]
+            if event.get("level") == "ERROR"
+        ]
+        for run_id in run_ids
+    }
+
+
 def test_a_second_launched_run_waits_for_the_first_instead_of_failing(dagster_ui):
     """Both runs write the same DuckDB file: the queue holds the second until the first ends."""
     first = launch_asset_run(dagster_ui, CHEAP_DLT_ASSET)
@@ -333,6 +351,7 @@ def test_a_second_launched_run_waits_for_the_first_instead_of_failing(dagster_ui
         if all(run["status"] in ("SUCCESS", "FAILURE", "CANCELED") for run in runs.values()):
             break
         time.sleep(0.5)
-    assert [runs[first]["status"], runs[second]["status"]] == ["SUCCESS", "SUCCESS"], runs
+    statuses = [runs[first]["status"], runs[second]["status"]]
+    assert statuses == ["SUCCESS", "SUCCESS"], (runs, run_errors(dagster_ui, first, second))
     assert seen, "the first run was never seen running"
     assert runs[second]["startTime"] >= runs[first]["endTime"]

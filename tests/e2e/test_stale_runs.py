@@ -29,7 +29,7 @@ from dagster._core.events import EngineEventData
 
 from orchestration.dlt_assets import WAREHOUSE_POOL
 from orchestration.environment import apply_local_defaults, prepare_dagster_home
-from orchestration.stale_runs import release_stale_runs, stale_run_sensor
+from orchestration.stale_runs import CLOCK_SLACK_SECONDS, release_stale_runs, stale_run_sensor
 
 from support.environment import PROJECT_ROOT
 
@@ -132,6 +132,30 @@ def test_daemon_sensor_releases_a_ui_run_whose_worker_died(instance):
     stale_run_sensor()(build_sensor_context(instance=instance))
 
     assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.FAILURE
+
+
+def test_a_ui_run_whose_worker_started_late_is_left_alone(instance):
+    """The launcher spawns a run's worker after it creates the run: on a busy machine seconds
+    later, while the run is still "Starting". That worker is alive and is the run's."""
+    job = Definitions(
+        assets=[launched_from_the_ui], jobs=[define_asset_job("ui_job", "*")]
+    ).resolve_job_def("ui_job")
+    run = instance.create_run_for_job(job, status=DagsterRunStatus.STARTING)
+    time.sleep(CLOCK_SLACK_SECONDS + 1)  # a busy machine: the worker starts well after
+    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        instance.report_engine_event(
+            f"Started process for run (pid: {worker.pid}).",
+            run,
+            EngineEventData.in_process(worker.pid),
+        )
+
+        stale_run_sensor()(build_sensor_context(instance=instance))
+
+        assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.STARTING
+    finally:
+        worker.kill()
+        worker.wait()
 
 
 def test_make_run_says_it_waits_and_sigterm_stops_it(instance):

@@ -86,14 +86,16 @@ def run_process(instance: DagsterInstance, run_id: str) -> RunProcess | None:
 
 
 def is_running(process: RunProcess) -> bool:
-    """True while the recorded process exists and is the one that started the run."""
+    """True while the recorded process exists, is the one that started the run and has not
+    exited (a killed process is a zombie until its parent reaps it)."""
     try:
-        created = psutil.Process(process.pid).create_time()
+        found = psutil.Process(process.pid)
+        created, status = found.create_time(), found.status()
     except psutil.NoSuchProcess:
         return False
     except psutil.Error:  # e.g. access denied: it exists, assume it is the run's
         return True
-    return created <= process.started_at + CLOCK_SLACK_SECONDS
+    return status != psutil.STATUS_ZOMBIE and created <= process.started_at + CLOCK_SLACK_SECONDS
 
 
 def release_stale_runs(instance: DagsterInstance) -> list[str]:

@@ -9,7 +9,8 @@ clean run in another data folder, value for value, with no duplicate candles and
 bookkeeping that disagrees with the data.
 
 A stage is recognised by what the run prints (progress lines every 0.01 s, the sources' log
-lines, dbt's lines), not by timing. Postgres gets the load stage.
+lines, dbt's lines), not by timing. Postgres gets the load stage, through the README's
+``make run WAREHOUSE=postgres`` exactly as it is written.
 """
 
 import os
@@ -22,6 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 import pytest
 from dagster import DagsterInstance
 
@@ -32,13 +34,19 @@ from orchestration.jobs import DBT_BUILD_JOB
 from orchestration.run_outcome import step_failures
 from orchestration.stale_runs import release_stale_runs
 
-from support.environment import PROJECT_ROOT, isolate_environment
+from support.environment import PROJECT_ROOT, SMALL_DEMO, isolate_environment
 from support.warehouse import mart_content_hashes
 
 LOAD_LINEAGE = ("latest_load_id",)
 """Columns naming the load a value came from: two loads of the same data differ there only."""
 USEFUL_WORK_SECONDS = 30
 """How soon a rerun must be loading: its first progress or log line after the starting line."""
+FREQUENT_PROGRESS = {"TRIBUTARY_PROGRESS_SECONDS": "0.01"}
+"""Progress lines every 0.01 s, so each stage shows as soon as it starts."""
+README_POSTGRES_RUN = ("make", "run", "WAREHOUSE=postgres")
+"""The README's command for a Postgres warehouse, as it writes it."""
+KEPT = ("PATH", "HOME", "LANG", "TMPDIR", "CHROMIUM")
+"""Variables a shell on a fresh machine has; everything Tributary reads is left out."""
 
 
 @dataclass(frozen=True)
@@ -67,13 +75,20 @@ class Run:
     """Seconds from the start to the first line after the starting line."""
 
 
-def make_run(kill_at: str | None = None, timeout: float = 600) -> Run:
-    """``make run`` in the test's environment; with ``kill_at``, SIGKILL its process group as
-    soon as it prints a line that regular expression matches."""
+def make_run(
+    kill_at: str | None = None,
+    timeout: float = 600,
+    command: tuple[str, ...] = (sys.executable, "-m", "orchestration.run"),
+    environment: dict[str, str] | None = None,
+) -> Run:
+    """``make run`` (by default its command, in the test's environment); with ``kill_at``,
+    SIGKILL its process group as soon as it prints a line that regular expression matches
+    (progress lines are then printed every 0.01 s, so each stage shows as soon as it starts)."""
+    progress = {} if kill_at is None else FREQUENT_PROGRESS
     process = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.run"],
+        command,
         cwd=PROJECT_ROOT,
-        env={**os.environ, "TRIBUTARY_PROGRESS_SECONDS": "0.01"},
+        env={**(os.environ if environment is None else environment), **progress},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -85,14 +100,40 @@ def make_run(kill_at: str | None = None, timeout: float = 600) -> Run:
     assert process.stdout is not None
     for line in process.stdout:
         lines.append(line)
-        if first_work is None and len(lines) > 1 and not line.startswith("starting:"):
+        if first_work is None and len(lines) > 1 and not line.startswith(("starting:", "make")):
             first_work = time.monotonic() - started
         if kill_at is not None and re.search(kill_at, line):
             os.killpg(process.pid, signal.SIGKILL)
+            wait_until_group_gone(process.pid)
             break
     process.wait()
     timer.cancel()
     return Run(process.returncode, "".join(lines), first_work)
+
+
+def wait_until_group_gone(group: int, timeout: float = 60) -> None:
+    """Wait until every process of the killed group has exited (``make`` first, its children
+    a moment later), as after a real kill, before the test looks at what the run left."""
+    deadline, alive = time.monotonic() + timeout, [0]
+    while time.monotonic() < deadline:
+        alive = []
+        for found in psutil.process_iter():
+            try:
+                if os.getpgid(found.pid) == group and found.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(found.pid)
+            except (ProcessLookupError, psutil.Error):
+                continue
+        if not alive:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"processes {alive} of the killed group {group} still run")
+
+
+def readme_environment(data: Path) -> dict[str, str]:
+    """A shell on a fresh machine: nothing Tributary reads but the small demo's symbols and
+    start date (which keep the test short) and its own data folder; no ``POSTGRES_*``."""
+    environment = {name: os.environ[name] for name in KEPT if name in os.environ}
+    return {**environment, **SMALL_DEMO, "TRIBUTARY_DATA_DIR": str(data)}
 
 
 def duplicate_rows() -> int:
@@ -155,13 +196,18 @@ def test_killed_at_every_stage_then_rerun_equals_a_clean_run(monkeypatch, tmp_pa
 
 @pytest.mark.postgres
 def test_killed_during_the_postgres_load_then_nothing_reads_a_half_load(monkeypatch, tmp_path):
-    """After a kill while loading, a run of dbt alone (the UI's ``dbt_build`` job) refuses to
-    read the half-committed load, saying what to do; the next ``make run`` loads that data
-    again, and the tables agree."""
-    isolate_environment(monkeypatch, tmp_path / "data", "postgres")
-    killed = make_run(kill_at=LOAD.marker)
+    """``make run WAREHOUSE=postgres`` exactly as the README writes it, on a machine with no
+    Postgres settings: it starts a local pgserver itself. Killed while it loads, a run of dbt
+    alone (the UI's ``dbt_build`` job) refuses to read the half-committed load, saying what to
+    do; the next ``make run WAREHOUSE=postgres`` loads that data again, and the tables agree."""
+    data = tmp_path / "data"
+    killed = make_run(
+        LOAD.marker, command=README_POSTGRES_RUN, environment=readme_environment(data)
+    )
     assert killed.returncode == -signal.SIGKILL, killed.output[-3000:]
-    for variable, value in postgres_environment(tmp_path / "data").items():
+    assert f"into Postgres database 'postgres' at {data / 'postgres'}" in killed.output
+    isolate_environment(monkeypatch, data, "postgres")
+    for variable, value in postgres_environment(data).items():
         monkeypatch.setenv(variable, value)
     apply_local_defaults()
     prepare_dagster_home()
@@ -174,11 +220,14 @@ def test_killed_during_the_postgres_load_then_nothing_reads_a_half_load(monkeypa
     assert failure.cause.startswith("raw_exchange holds part of a load that a stopped run did")
     assert "load exchange first (`make run`" in failure.cause
 
-    rerun = make_run()
+    rerun = make_run(command=README_POSTGRES_RUN, environment=readme_environment(data))
     assert rerun.returncode == 0, rerun.output[-3000:]
     assert rerun.first_work_seconds is not None
     assert rerun.first_work_seconds < USEFUL_WORK_SECONDS
     assert "partly loaded: aborted, their data is extracted again" in rerun.output
+    assert "Tributary warehouse built on postgres in" in rerun.output
+    assert "marts.fct_candles" in rerun.output and "marts.fct_dora_weekly" in rerun.output
+    assert "Traceback" not in rerun.output
     assert not dlt_pipeline("exchange").has_pending_data
     assert duplicate_rows() == 0
     assert bookkeeping_disagreements() == []

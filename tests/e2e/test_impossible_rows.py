@@ -11,12 +11,17 @@ the test's warehouse; dbt builds the candles and ``fct_rejected_rows``.
 from datetime import UTC, date, datetime
 
 import pytest
-from test_quarantine import DAY, SOURCE  # the same one-symbol archive folder
 
 from ingestion.exchange import RejectedFiles, exchange_source
 from ingestion.warehouse import dlt_pipeline, warehouse_cursor
 
-from support.archive_zips import csv_lines, one_symbol_archive, write_zip_with_checksum
+from support.archive_zips import (
+    DAY,
+    SOURCE,
+    csv_lines,
+    one_symbol_archive,
+    write_zip_with_checksum,
+)
 from support.environment import on_each_warehouse
 from support.warehouse import run_dbt
 

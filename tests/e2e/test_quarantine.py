@@ -17,21 +17,9 @@ from ingestion.warehouse import dlt_pipeline, warehouse_cursor
 from orchestration.run import print_summary
 from orchestration.summary import quarantined_files
 
-from support.archive_zips import csv_lines, write_zip_with_checksum
+from support.archive_zips import DAY, SOURCE, csv_lines, write_zip_with_checksum
 from support.environment import on_each_warehouse
 from support.warehouse import run_dbt
-
-DAY = "data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2025-01-02.zip"
-SOURCE = {
-    "markets": ["spot"],
-    "symbols": ["BTCUSDT"],
-    "intervals": ["1m"],
-    "start_date": "2025-01-01",
-    "end_date": "2025-01-03",
-    "spot_api_url": "",
-    "usdm_api_url": "",
-    "ccxt_exchanges": {},
-}
 
 
 def load(folder) -> RejectedFiles:

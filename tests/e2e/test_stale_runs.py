@@ -16,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 from dagster import (
     DagsterInstance,
@@ -29,7 +30,13 @@ from dagster._core.events import EngineEventData
 
 from orchestration.dlt_assets import WAREHOUSE_POOL
 from orchestration.environment import apply_local_defaults, prepare_dagster_home
-from orchestration.stale_runs import CLOCK_SLACK_SECONDS, release_stale_runs, stale_run_sensor
+from orchestration.stale_runs import (
+    CLOCK_SLACK_SECONDS,
+    PID_TAG,
+    STARTED_TAG,
+    release_stale_runs,
+    stale_run_sensor,
+)
 
 from support.environment import PROJECT_ROOT
 
@@ -155,6 +162,31 @@ def test_a_ui_run_whose_worker_started_late_is_left_alone(instance):
         assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.STARTING
     finally:
         worker.kill()
+        worker.wait()
+
+
+def test_a_run_whose_process_exited_but_is_not_reaped_yet_is_released(instance):
+    """A killed ``make run`` under ``make``: its Python process is a zombie until it is reaped,
+    and a zombie runs nothing."""
+    worker = subprocess.Popen([sys.executable, "-c", "pass"])  # not waited for: a zombie
+    while psutil.Process(worker.pid).status() != psutil.STATUS_ZOMBIE:
+        time.sleep(0.05)
+    try:
+        job = Definitions(
+            assets=[launched_from_the_ui], jobs=[define_asset_job("ui_job", "*")]
+        ).resolve_job_def("ui_job")
+        started = f"{psutil.Process(worker.pid).create_time():.2f}"
+        run = instance.create_run_for_job(
+            job,
+            status=DagsterRunStatus.STARTED,
+            tags={PID_TAG: str(worker.pid), STARTED_TAG: started},
+        )
+
+        [line] = release_stale_runs(instance)
+
+        assert f"its process {worker.pid} is gone" in line
+        assert instance.get_run_by_id(run.run_id).status == DagsterRunStatus.FAILURE
+    finally:
         worker.wait()
 
 

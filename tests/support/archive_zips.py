@@ -12,6 +12,21 @@ from pathlib import Path
 
 from demo.exchange.mirror import write_mirror
 
+DAY = "data/spot/daily/klines/BTCUSDT/1m/BTCUSDT-1m-2025-01-02.zip"
+"""A daily file of the one-symbol archive, for tests that rewrite it."""
+SOURCE = {
+    "markets": ["spot"],
+    "symbols": ["BTCUSDT"],
+    "intervals": ["1m"],
+    "start_date": "2025-01-01",
+    "end_date": "2025-01-03",
+    "spot_api_url": "",
+    "usdm_api_url": "",
+    "ccxt_exchanges": {},
+}
+"""Exchange source arguments that read the one-symbol archive's files of 2025-01-01 and 02
+alone (no REST tail, no ccxt)."""
+
 
 def csv_lines(path: Path) -> list[bytes]:
     """The lines of the only member of a zip."""

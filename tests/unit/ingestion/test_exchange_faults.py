@@ -469,14 +469,16 @@ def test_unpublished_monthly_file_falls_back_to_daily_files(fault_mirror, mirror
 # --- HTTP faults, through the source's real client ----------------------------------------------
 
 
-def test_http_errors_and_a_truncated_body_are_retried(fault_mirror, tmp_path):
+def test_http_errors_and_a_truncated_body_are_retried(fault_mirror, tmp_path, monkeypatch):
     """429, 503 twice (each with Retry-After: 1), then a body cut short: the fifth request
     succeeds.
 
     dlt's client retries 429 and 5xx answers (waiting as Retry-After says) and a body shorter
-    than its Content-Length (a ``ChunkedEncodingError``, after an exponential backoff of 8 s at
-    the fourth attempt), up to five attempts per request.
+    than its Content-Length (a ``ChunkedEncodingError``, after an exponential backoff of
+    ``request_backoff_factor * 2 ** 3`` s at the fourth attempt: 2 s with the factor set here,
+    8 s with dlt's default of 1), up to five attempts per request.
     """
+    monkeypatch.setenv("RUNTIME__REQUEST_BACKOFF_FACTOR", "0.25")
     with serve(fault_mirror) as server:
         server.fail(JANUARY_1, 429, 503, 503, TRUNCATED)
         rejected = run_pipeline(tmp_path, server.base_url, FAULT_SOURCE)
@@ -485,7 +487,7 @@ def test_http_errors_and_a_truncated_body_are_retried(fault_mirror, tmp_path):
     attempts = [r.at for r in server.requests if r.path == JANUARY_1]
     waits = [later - earlier for earlier, later in itertools.pairwise(attempts)]
     assert all(wait >= 0.9 for wait in waits[:3])  # Retry-After: 1 honoured
-    assert waits[3] >= 7.5  # backoff after the broken transfer: 2 ** (4 - 1) s
+    assert waits[3] >= 1.9  # backoff after the broken transfer: 0.25 * 2 ** (4 - 1) s
     assert table_counts(tmp_path) == FAULT_COUNTS
     assert rows_per_file(tmp_path) == expected_rows(fault_mirror)
     assert loaded_kline_rows(tmp_path, JANUARY_1) == expected_kline_rows(fault_mirror, JANUARY_1)

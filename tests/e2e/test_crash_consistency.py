@@ -117,9 +117,13 @@ def make_run(
 def cpu_seconds(pid: int) -> float:
     """User and system CPU seconds of a process and its descendants (those that ended and were
     waited for included)."""
-    root = psutil.Process(pid)
+    try:
+        root = psutil.Process(pid)
+        family = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:  # it ended before its lines were read: nothing to add
+        return 0.0
     total = 0.0
-    for found in [root, *root.children(recursive=True)]:
+    for found in family:
         try:
             times = found.cpu_times()
         except psutil.Error:

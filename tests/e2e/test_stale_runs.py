@@ -122,15 +122,20 @@ def launched_from_the_ui() -> None:
     """Stands in for any asset of a run the UI launched."""
 
 
+def ui_job():
+    """A job of :func:`launched_from_the_ui`, for runs created as the UI creates them."""
+    return Definitions(
+        assets=[launched_from_the_ui], jobs=[define_asset_job("ui_job", "*")]
+    ).resolve_job_def("ui_job")
+
+
 def test_daemon_sensor_releases_a_ui_run_whose_worker_died(instance):
     """A run launched from the UI names its worker in Dagster's "Started process for run (pid:
     …)" event; the worker here is a process that has exited."""
     worker = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                             capture_output=True, text=True, check=True)  # fmt: skip
     pid = int(worker.stdout)
-    job = Definitions(
-        assets=[launched_from_the_ui], jobs=[define_asset_job("ui_job", "*")]
-    ).resolve_job_def("ui_job")
+    job = ui_job()
     run = instance.create_run_for_job(job, status=DagsterRunStatus.STARTED)
     instance.report_engine_event(
         f"Started process for run (pid: {pid}).", run, EngineEventData.in_process(pid)
@@ -144,9 +149,7 @@ def test_daemon_sensor_releases_a_ui_run_whose_worker_died(instance):
 def test_a_ui_run_whose_worker_started_late_is_left_alone(instance):
     """The launcher spawns a run's worker after it creates the run: on a busy machine seconds
     later, while the run is still "Starting". That worker is alive and is the run's."""
-    job = Definitions(
-        assets=[launched_from_the_ui], jobs=[define_asset_job("ui_job", "*")]
-    ).resolve_job_def("ui_job")
+    job = ui_job()
     run = instance.create_run_for_job(job, status=DagsterRunStatus.STARTING)
     time.sleep(CLOCK_SLACK_SECONDS + 1)  # a busy machine: the worker starts well after
     worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
@@ -172,9 +175,7 @@ def test_a_run_whose_process_exited_but_is_not_reaped_yet_is_released(instance):
     while psutil.Process(worker.pid).status() != psutil.STATUS_ZOMBIE:
         time.sleep(0.05)
     try:
-        job = Definitions(
-            assets=[launched_from_the_ui], jobs=[define_asset_job("ui_job", "*")]
-        ).resolve_job_def("ui_job")
+        job = ui_job()
         started = f"{psutil.Process(worker.pid).create_time():.2f}"
         run = instance.create_run_for_job(
             job,

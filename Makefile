@@ -41,8 +41,9 @@ lint: $(STAMP) ## ruff and sqlfluff
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint --processes 2 dbt_project
 
-# Two pytest workers; a file's tests stay on one worker (they share module fixtures).
-PYTEST := $(BIN)/python -m pytest -n 2 --dist loadfile
+# Two pytest workers, each taking the next work unit (a test file, or one end-to-end test) in
+# the order tests/conftest.py gives: the long journeys first.
+PYTEST := $(BIN)/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder
 FAST := (unit or dbt) and not postgres
 
 # The SQL files changed since the last commit, and new ones: what test-fast lints with sqlfluff
@@ -56,10 +57,11 @@ test-fast: $(STAMP) ## the inner loop (~2 min): ruff, sqlfluff on changed SQL, u
 	$(if $(strip $(CHANGED_SQL)),$(BIN)/sqlfluff lint $(CHANGED_SQL),@echo "sqlfluff: no SQL changed since the last commit")
 	$(PYTEST) -m "$(FAST)"
 
-test: $(STAMP) $(CHROMIUM) ## every test: make lint, make test-fast, then Postgres, end to end, browser
+# One pytest session for every tier: the short tests fill the time a worker would otherwise
+# wait at the end for the other one's last long test.
+test: $(STAMP) $(CHROMIUM) ## every test: make lint, then every tier (unit, dbt, end to end, browser) on DuckDB and Postgres
 	@$(MAKE) --no-print-directory lint
-	@$(MAKE) --no-print-directory test-fast
-	$(PYTEST) -m "not ($(FAST))"
+	$(PYTEST)
 
 ui: $(STAMP) ## Dagster UI on http://127.0.0.1:3000
 	$(BIN)/python -m orchestration.ui

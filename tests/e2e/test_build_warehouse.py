@@ -14,6 +14,7 @@ import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from dagster import AssetKey, DagsterInstance
 
 from demo.exchange.candles import DEFAULT_MAINTENANCE, kline_rows, parse_window
@@ -155,6 +156,7 @@ CANDLE_COLUMNS = (
 )
 
 
+@pytest.mark.long
 @on_each_warehouse
 def test_build_incrementally_gives_the_complete_warehouse(warehouse, monkeypatch, tmp_path):
     data_dir = tmp_path / "data"

@@ -197,6 +197,7 @@ def bookkeeping_disagreements() -> list[tuple]:
         return [tuple(row) for row in cursor.fetchall()]
 
 
+@pytest.mark.long
 def test_killed_at_every_stage_then_rerun_equals_a_clean_run(monkeypatch, tmp_path):
     isolate_environment(monkeypatch, tmp_path / "clean", "duckdb")
     clean = make_run()
@@ -223,6 +224,7 @@ def test_killed_at_every_stage_then_rerun_equals_a_clean_run(monkeypatch, tmp_pa
     assert mart_content_hashes(ignore=LOAD_LINEAGE) == expected
 
 
+@pytest.mark.long
 @pytest.mark.postgres
 def test_killed_during_the_postgres_load_then_nothing_reads_a_half_load(monkeypatch, tmp_path):
     """``make run WAREHOUSE=postgres`` exactly as the README writes it, on a machine with no

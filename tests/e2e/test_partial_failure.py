@@ -15,6 +15,7 @@ import sys
 from datetime import UTC, date, datetime
 
 import duckdb
+import pytest
 
 from demo.exchange.mirror import write_mirror
 from demo.github.server import LocalGitHub
@@ -59,6 +60,7 @@ def failure_report(stderr: str) -> str:
     return stderr[stderr.index("The warehouse build failed after") :]
 
 
+@pytest.mark.long
 def test_a_rejected_archive_file_leaves_the_engineering_marts_built(tributary_env, monkeypatch):
     folder = tributary_env.parent / "archive"
     write_mirror(

@@ -22,24 +22,27 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     work unit, then put the long journeys first.
 
     A work unit (``xdist_group``, with ``--dist loadgroup``) runs on one worker: a test file,
-    whose tests share module fixtures, or in the end-to-end tier, which has none, one test
-    (one class where a class shares a warehouse). The workers take units in this order, so
+    whose tests share module fixtures, or in the end-to-end tier, where most tests build their
+    own warehouse, one test (one class where a class shares a warehouse; a module whose tests
+    share one names its group itself). The workers take units in this order, so
     the journeys marked ``long`` start at once and shorter tests fill the other worker
     meanwhile, instead of one journey running alone at the end."""
     for item in items:
         tier = item.path.relative_to(TESTS_DIR).parts[0]
         if tier in TIERS:
             item.add_marker(getattr(pytest.mark, tier))
-        item.add_marker(pytest.mark.xdist_group(work_unit(item, tier)))
+        group = work_unit(item, tier)
+        if group is not None and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(group))
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
-def work_unit(item: pytest.Item, tier: str) -> str:
-    """The tests that must run on one worker: ``item``'s file, or in ``tests/e2e`` its class or
-    the test alone."""
+def work_unit(item: pytest.Item, tier: str) -> str | None:
+    """The group of tests that must run on one worker with ``item``: its file, or in
+    ``tests/e2e`` its class; None for an end-to-end test that is a work unit alone."""
     if tier != "e2e":
         return item.path.relative_to(TESTS_DIR).as_posix()
-    return item.nodeid.rsplit("::", 1)[0] if item.cls is not None else item.nodeid
+    return item.nodeid.rsplit("::", 1)[0] if item.cls is not None else None
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -42,8 +42,8 @@ lint: $(STAMP) ## ruff and sqlfluff
 	$(BIN)/sqlfluff lint --processes 2 dbt_project
 
 # Two pytest workers, each taking the next work unit (a test file, or one end-to-end test) in
-# the order tests/conftest.py gives: the long journeys first.
-PYTEST := $(BIN)/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder
+# the order tests/conftest.py gives, long journeys first (its pytest_xdist_make_scheduler).
+PYTEST := $(BIN)/python -m pytest -n 2
 FAST := (unit or dbt) and not postgres
 
 # The SQL files changed since the last commit, and new ones: what test-fast lints with sqlfluff

@@ -18,31 +18,45 @@ TESTS_DIR = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test with its tier (the first folder under ``tests/``) and its pytest-xdist
-    work unit, then put the long journeys first.
-
-    A work unit (``xdist_group``, with ``--dist loadgroup``) runs on one worker: a test file,
-    whose tests share module fixtures, or in the end-to-end tier, where most tests build their
-    own warehouse, one test (one class where a class shares a warehouse; a module whose tests
-    share one names its group itself). The workers take units in this order, so
-    the journeys marked ``long`` start at once and shorter tests fill the other worker
-    meanwhile, instead of one journey running alone at the end."""
+    """Mark each test with its tier (the first folder under ``tests/``) and put the long
+    journeys first: the workers take work units in this order, so those start at once and
+    shorter tests fill the other worker meanwhile, instead of one journey running alone at
+    the end."""
     for item in items:
         tier = item.path.relative_to(TESTS_DIR).parts[0]
         if tier in TIERS:
             item.add_marker(getattr(pytest.mark, tier))
-        group = work_unit(item, tier)
-        if group is not None and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(group))
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
-def work_unit(item: pytest.Item, tier: str) -> str | None:
-    """The group of tests that must run on one worker with ``item``: its file, or in
-    ``tests/e2e`` its class; None for an end-to-end test that is a work unit alone."""
-    if tier != "e2e":
-        return item.path.relative_to(TESTS_DIR).as_posix()
-    return item.nodeid.rsplit("::", 1)[0] if item.cls is not None else None
+SHARED_BUILD_MODULES = ("tests/e2e/test_engineering_cases.py",)
+"""End-to-end modules whose tests share a build (a module fixture): one work unit each."""
+
+
+def work_unit(nodeid: str) -> str:
+    """The tests that one pytest-xdist worker runs together with ``nodeid``: its file, whose
+    tests share module fixtures; in ``tests/e2e``, where most tests build their own warehouse,
+    its class (which shares one) or the test alone."""
+    path, _, name = nodeid.partition("::")
+    if not path.startswith("tests/e2e/") or path in SHARED_BUILD_MODULES:
+        return path
+    test_class, _, method = name.partition("::")
+    return f"{path}::{test_class}" if method else nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """Distribute :func:`work_unit` by work unit, in collection order (long journeys first).
+
+    (``--dist loadgroup`` would do it with marks, but with pytest 9.2 it silently stops
+    grouping: pytest-xdist issue 1386.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorkUnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    config.option.loadscopereorder = False  # keep the collection order
+    return WorkUnitScheduling(config, log)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -35,9 +35,6 @@ from support.git_repository import (
 )
 from support.warehouse import build_with_walk, rounded_rows
 
-pytestmark = pytest.mark.xdist_group("engineering_cases")
-"""One worker runs this module: its tests share a build per warehouse."""
-
 ENGINEERING_MARTS = (
     "+fct_dora_weekly",
     "+fct_dora_monthly",

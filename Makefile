@@ -41,9 +41,11 @@ lint: $(STAMP) ## ruff and sqlfluff
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint --processes 2 dbt_project
 
-# Two pytest workers, each taking the next work unit (a test file, or one end-to-end test) in
-# the order tests/conftest.py gives, long journeys first (its pytest_xdist_make_scheduler).
-PYTEST := $(BIN)/python -m pytest -n 2
+# Three pytest workers on two cores (a worker that waits for a server, a subprocess or a lock
+# leaves its core to another), each taking the next work unit (a test file, or one end-to-end
+# test) in the order tests/conftest.py gives, long journeys first (pytest_xdist_make_scheduler).
+PYTEST_WORKERS ?= 3
+PYTEST := $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 FAST := (unit or dbt) and not postgres
 
 # The SQL files changed since the last commit, and new ones: what test-fast lints with sqlfluff

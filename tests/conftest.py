@@ -19,8 +19,8 @@ TESTS_DIR = Path(__file__).resolve().parent
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark each test with its tier (the first folder under ``tests/``) and put the long
-    journeys first: the workers take work units in this order, so those start at once and
-    shorter tests fill the other worker meanwhile, instead of one journey running alone at
+    journeys first: the workers take work units in this order, so those start at once and the
+    shorter tests fill the other workers meanwhile, instead of one journey running alone at
     the end."""
     for item in items:
         tier = item.path.relative_to(TESTS_DIR).parts[0]
@@ -45,7 +45,7 @@ def work_unit(nodeid: str) -> str:
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
-    """Distribute :func:`work_unit` by work unit, in collection order (long journeys first).
+    """Give each worker whole work units (:func:`work_unit`), in collection order.
 
     (``--dist loadgroup`` would do it with marks, but with pytest 9.2 it silently stops
     grouping: pytest-xdist issue 1386.)"""

@@ -21,7 +21,7 @@ import pytest
 
 from ingestion.git import git_source
 from ingestion.local_postgres import ensure_local_postgres
-from ingestion.warehouse import dlt_pipeline, warehouse_cursor
+from ingestion.warehouse import dlt_pipeline
 from orchestration.environment import apply_local_defaults
 from orchestration.summary import data_quality_findings
 
@@ -196,12 +196,6 @@ def cases(built_cases: Cases, monkeypatch: pytest.MonkeyPatch) -> Cases:
     return built_cases
 
 
-def query(sql: str) -> list[tuple]:
-    with warehouse_cursor() as cursor:
-        cursor.execute(sql)
-        return cursor.fetchall()
-
-
 def test_dora_metrics_from_git_alone_match_the_hand_computed_figures(cases):
     deployments = rounded_rows(
         "select name, cast(deployed_at as text), commit_count, change_count, is_failure "
@@ -305,17 +299,17 @@ def test_wrong_clocks_neither_stretch_nor_skew_the_dora_marts(cases):
 def test_each_release_ships_what_git_rev_list_says(cases):
     """Every deployment of ``flow`` shipped exactly what ``git rev-list <tag> --not <earlier
     tags>`` lists, after the force-push."""
-    loaded = {sha for (sha,) in query("select commit_sha from raw_git.commits")}
+    loaded = {sha for (sha,) in rounded_rows("select commit_sha from raw_git.commits")}
     assert cases.flow.shas["z1"] not in loaded  # rewritten away
     assert cases.flow.shas["x1"] in loaded  # kept by its tag
-    order = query(
+    order = rounded_rows(
         "select deployment_id, commit_sha from marts.fct_deployments "
         "where repository = 'flow' order by deployed_at, deployment_id"
     )
     assert [tag for tag, _ in order] == cases.flow.tags  # tag dates give the deploy order
     expected = rev_list_shipped(cases.flow.repository.path, order)
     shipped: dict[str, set[str]] = {tag: set() for tag in cases.flow.tags}
-    for deployment_id, sha in query(
+    for deployment_id, sha in rounded_rows(
         "select deployment_id, commit_sha from intermediate.int_engineering__deployment_commits "
         "where repository = 'flow'"
     ):
@@ -323,7 +317,7 @@ def test_each_release_ships_what_git_rev_list_says(cases):
     assert shipped == expected
 
     counts = dict(
-        query(
+        rounded_rows(
             "select deployment_id, commit_count from marts.fct_deployments "
             "where repository = 'flow'"
         )
@@ -331,17 +325,17 @@ def test_each_release_ships_what_git_rev_list_says(cases):
     assert counts == {tag: len(commits) for tag, commits in expected.items()}
 
     # y1 was authored five minutes after v1.4.0 was tagged: no lead time, and listed.
-    assert query(
+    assert rounded_rows(
         "select is_authored_after_deployment, lead_time_hours "
         "from intermediate.int_engineering__deployment_commits "
         f"where commit_sha = '{cases.flow.shas['y1']}'"
     ) == [(True, None)]
-    assert query(
+    assert rounded_rows(
         "select count(*) from intermediate.int_engineering__deployment_commits "
         "where repository = 'flow' and (lead_time_hours < 0 "
         "or (lead_time_hours is null and not is_merge and not is_authored_after_deployment))"
     ) == [(0,)]
-    ((status, row_count, reason),) = query(
+    ((status, row_count, reason),) = rounded_rows(
         "select status, row_count, reason from marts.fct_engineering_data_quality "
         "where repository = 'flow' and check_name = 'clock_skew'"
     )

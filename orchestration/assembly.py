@@ -10,11 +10,11 @@ from orchestration.bi_access import define_bi_access_asset
 from orchestration.checks import freshness_sensor, raw_freshness_checks
 from orchestration.commit_graph import define_commit_graph_asset
 from orchestration.dbt_assets import (
-    dbt_resource,
     define_dbt_assets,
     ensure_current_manifest,
     tributary_dbt_project,
 )
+from orchestration.dbt_cli import dbt_resource
 from orchestration.dlt_assets import (
     define_exchange_assets,
     define_git_assets,

@@ -20,6 +20,7 @@ from dagster_dbt import (
 from dbt.version import __version__ as dbt_version
 
 from ingestion.warehouse import PROJECT_ROOT, duckdb_path, warehouse_cursor, warehouse_kind
+from orchestration.dbt_cli import dbt_resource
 from orchestration.dlt_assets import WAREHOUSE_POOL, check_no_half_load
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -56,7 +57,7 @@ def prepare_manifest(project: DbtProject) -> Path:
     half of one."""
     parsing = project.target_path.with_name(f".{project.target_path.name}-parsing-{os.getpid()}")
     try:
-        DbtCliResource(project_dir=project).cli(["parse", "--quiet"], target_path=parsing).wait()
+        dbt_resource(project).cli(["parse", "--quiet"], target_path=parsing).wait()
         project.target_path.mkdir(parents=True, exist_ok=True)
         for name in PARSED_FILES:
             if (parsing / name).exists():
@@ -244,7 +245,3 @@ def _with_row_counts(events: list[Any], manifest: Mapping[str, Any]) -> Iterator
                 rows = int(cursor.fetchone()[0])
                 event = event.with_metadata({**event.metadata, "dagster/row_count": rows})
             yield event
-
-
-def dbt_resource(project: DbtProject) -> DbtCliResource:
-    return DbtCliResource(project_dir=project, target=project.target)

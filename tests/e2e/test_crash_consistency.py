@@ -205,9 +205,6 @@ def test_killed_at_every_stage_then_rerun_equals_a_clean_run(monkeypatch, tmp_pa
     expected = mart_content_hashes(ignore=LOAD_LINEAGE)
 
     isolate_environment(monkeypatch, tmp_path / "killed", "duckdb")
-    # dbt's target folder of its own: the tests' shared one gets partial-parse files of other
-    # profiles from tests running meanwhile, which would force a full parse on the final run.
-    monkeypatch.setenv("DBT_TARGET_PATH", str(tmp_path / "dbt_target"))
     for number, stage in enumerate(STAGES):
         run = make_run(kill_at=stage.marker)
         assert run.returncode == -signal.SIGKILL, f"{stage.name}: never reached\n{run.output}"

@@ -7,10 +7,17 @@ from pathlib import Path
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DBT_TARGET_DIR = PROJECT_ROOT / "dbt_project" / "target" / "tests"
-"""dbt's target folder for the tests (``DBT_TARGET_PATH``), apart from the one of ``make run``:
-the manifest, its partial parse and each run's dbt folder. pytest-xdist workers share it: the
-manifest is parsed by one process at a time and moved into place whole."""
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+DBT_TARGET_DIR = PROJECT_ROOT / "dbt_project" / "target" / "tests" / WORKER
+"""This pytest-xdist worker's dbt folders, apart from those of ``make run``: under it, one
+target folder per warehouse kind (``DBT_TARGET_PATH``: the manifest, its partial parse and each
+run's dbt folder). One per worker and kind, because dbt parses the whole project again (about
+5 CPU seconds more) whenever the partial parse it finds was written for another profile or
+target, such as another worker's warehouse."""
+WAREHOUSE_LINK = DBT_TARGET_DIR / "warehouse"
+"""This worker's path to the data folder of its current test (a symbolic link): dbt's profile
+names the DuckDB file by this path, the same in every test, so that dbt's partial parsing
+carries from one test to the next (the profile is part of what it compares)."""
 
 # Everything apply_local_defaults() or the local Postgres may set: each test gets its own values,
 # and monkeypatch restores them afterwards.
@@ -60,9 +67,24 @@ def isolate_environment(monkeypatch: pytest.MonkeyPatch, data_dir: Path, warehou
     monkeypatch.setenv("WAREHOUSE", warehouse)
     monkeypatch.setenv("TRIBUTARY_DATA_DIR", str(data_dir))
     monkeypatch.setenv("DAGSTER_HOME", str(data_dir / "dagster"))
-    monkeypatch.setenv("DBT_TARGET_PATH", str(DBT_TARGET_DIR))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(DBT_TARGET_DIR / warehouse))
+    if warehouse == "duckdb":
+        link_data_folder(data_dir)
+        monkeypatch.setenv("TRIBUTARY_DUCKDB_PATH", str(WAREHOUSE_LINK / "tributary.duckdb"))
     for key, value in SMALL_DEMO.items():
         monkeypatch.setenv(key, value)
+
+
+def link_data_folder(data_dir: Path) -> None:
+    """Point :data:`WAREHOUSE_LINK` at ``data_dir`` (created if missing), replacing the link
+    of the worker's previous test in one step. Tributary resolves the link where it opens the
+    file itself; DuckDB's write-ahead log lands beside the file, inside ``data_dir``."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    WAREHOUSE_LINK.parent.mkdir(parents=True, exist_ok=True)
+    new_link = WAREHOUSE_LINK.with_name(f".{WAREHOUSE_LINK.name}-{os.getpid()}")
+    new_link.unlink(missing_ok=True)
+    new_link.symlink_to(data_dir.resolve(), target_is_directory=True)
+    os.replace(new_link, WAREHOUSE_LINK)
 
 
 on_each_warehouse = pytest.mark.parametrize(

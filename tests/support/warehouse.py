@@ -7,13 +7,11 @@ from pathlib import Path
 
 from support.environment import DBT_TARGET_DIR, PROJECT_ROOT
 
-WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
-
 
 def dbt_cli_target(target: str) -> Path:
-    """The target folder of the dbt CLI runs of one pytest-xdist worker on ``target``: two dbt
-    processes must not write one folder at once."""
-    return DBT_TARGET_DIR / f"cli_{WORKER}" / target
+    """The target folder of the dbt CLI runs of this pytest-xdist worker on ``target``: two
+    dbt processes must not write one folder at once."""
+    return DBT_TARGET_DIR / "cli" / target
 
 
 def build_with_walk(target: str, *selectors: str) -> None:

@@ -8,12 +8,14 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
-DBT_TARGET_DIR = PROJECT_ROOT / "dbt_project" / "target" / "tests" / WORKER
-"""This pytest-xdist worker's dbt folders, apart from those of ``make run``: under it, one
-target folder per warehouse kind (``DBT_TARGET_PATH``: the manifest, its partial parse and each
-run's dbt folder). One per worker and kind, because dbt parses the whole project again (about
-5 CPU seconds more) whenever the partial parse it finds was written for another profile or
-target, such as another worker's warehouse."""
+TESTS_DBT_DIR = PROJECT_ROOT / "dbt_project" / "target" / "tests"
+"""The tests' dbt folders, apart from those of ``make run``."""
+DBT_TARGET_DIR = TESTS_DBT_DIR / WORKER
+"""This pytest-xdist worker's dbt folders: one target folder per warehouse kind
+(``DBT_TARGET_PATH``: the partial parse and each run's dbt folder). One per worker, because dbt
+parses the whole project again (about 5 CPU seconds more) whenever the partial parse it finds
+was written for another profile or target, such as another worker's warehouse. The manifest
+folder inside is shared by the workers (:func:`dbt_target`), so the manifest is parsed once."""
 WAREHOUSE_LINK = DBT_TARGET_DIR / "warehouse"
 """This worker's path to the data folder of its current test (a symbolic link): dbt's profile
 names the DuckDB file by this path, the same in every test, so that dbt's partial parsing
@@ -67,7 +69,7 @@ def isolate_environment(monkeypatch: pytest.MonkeyPatch, data_dir: Path, warehou
     monkeypatch.setenv("WAREHOUSE", warehouse)
     monkeypatch.setenv("TRIBUTARY_DATA_DIR", str(data_dir))
     monkeypatch.setenv("DAGSTER_HOME", str(data_dir / "dagster"))
-    monkeypatch.setenv("DBT_TARGET_PATH", str(DBT_TARGET_DIR / warehouse))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(dbt_target(warehouse)))
     if warehouse == "duckdb":
         link_data_folder(data_dir)
         monkeypatch.setenv("TRIBUTARY_DUCKDB_PATH", str(WAREHOUSE_LINK / "tributary.duckdb"))
@@ -75,11 +77,26 @@ def isolate_environment(monkeypatch: pytest.MonkeyPatch, data_dir: Path, warehou
         monkeypatch.setenv(key, value)
 
 
+def dbt_target(warehouse: str) -> Path:
+    """This worker's dbt target folder for ``warehouse``, whose manifest folder
+    (``orchestration.dbt_assets.tributary_dbt_project``'s, named after the kind) links to one
+    that every worker shares: Tributary parses into it one process at a time and moves the
+    manifest into place whole."""
+    target = DBT_TARGET_DIR / warehouse
+    manifests = target / warehouse
+    if not manifests.is_symlink():
+        shared = TESTS_DBT_DIR / "manifests" / warehouse
+        shared.mkdir(parents=True, exist_ok=True)
+        target.mkdir(parents=True, exist_ok=True)
+        manifests.symlink_to(shared, target_is_directory=True)
+    return target
+
+
 def link_data_folder(data_dir: Path) -> None:
-    """Point :data:`WAREHOUSE_LINK` at ``data_dir`` (created if missing), replacing the link
-    of the worker's previous test in one step. Tributary resolves the link where it opens the
-    file itself; DuckDB's write-ahead log lands beside the file, inside ``data_dir``."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    """Point :data:`WAREHOUSE_LINK` at ``data_dir`` (which Tributary creates when it needs it),
+    replacing the link of the worker's previous test in one step. Tributary resolves the link
+    where it opens the file itself; DuckDB's write-ahead log lands beside the file, inside
+    ``data_dir``."""
     WAREHOUSE_LINK.parent.mkdir(parents=True, exist_ok=True)
     new_link = WAREHOUSE_LINK.with_name(f".{WAREHOUSE_LINK.name}-{os.getpid()}")
     new_link.unlink(missing_ok=True)

@@ -24,6 +24,7 @@ def test_an_invocation_starts_dbt_alone_and_opens_no_adapter(tributary_env, monk
         return popen(args, *rest, **options)
 
     monkeypatch.setattr(subprocess, "Popen", recording_popen)
+    tributary_env.mkdir(parents=True)  # the folder of the DuckDB file dbt debug connects to
     invocation = dbt_resource(tributary_dbt_project()).cli(["debug", "--connection"])
     invocation.wait()
     assert invocation.is_successful()

@@ -27,7 +27,7 @@ from ingestion.warehouse import PostgresSettings, data_dir, duckdb_path, warehou
 from orchestration.assembly import assemble_definitions
 from orchestration.bi_copy import bi_duckdb_path, bi_parquet_dir
 from orchestration.bi_reader_role import bi_reader_role
-from orchestration.dbt_assets import DBT_PROJECT_DIR
+from orchestration.dbt_assets import KEPT_INVOCATIONS, dbt_target_dir
 from orchestration.environment import (
     apply_local_defaults,
     exchange_switched_off,
@@ -83,7 +83,11 @@ def locations() -> list[tuple[str, str]]:
     return [
         ("where", warehouse_location()),
         ("dagster", f"instance {dagster_home} (runs, their logs, the asset catalog)"),
-        ("logs", f"dbt {DBT_PROJECT_DIR / 'logs' / 'dbt.log'}; dlt state {data_dir() / 'dlt'}"),
+        (
+            "logs",
+            f"dbt {dbt_target_dir() / 'dbt_models*' / 'dbt.log'} (a folder per dbt step, the "
+            f"newest {KEPT_INVOCATIONS} kept); dlt state {data_dir() / 'dlt'}",
+        ),
         ("bi", bi_location()),
         (
             "ui",

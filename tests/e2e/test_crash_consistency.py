@@ -255,6 +255,9 @@ def test_killed_during_the_postgres_load_then_nothing_reads_a_half_load(monkeypa
     assert "Tributary warehouse built on postgres in" in rerun.output
     assert "marts.fct_candles" in rerun.output and "marts.fct_dora_weekly" in rerun.output
     assert "Traceback" not in rerun.output
+    # The summary names where dbt's log of each step is.
+    (dbt_logs,) = re.findall(r"\n +logs: +dbt (\S+dbt\.log) ", rerun.output)
+    assert list(Path("/").glob(dbt_logs.lstrip("/"))), dbt_logs
     assert not dlt_pipeline("exchange").has_pending_data
     assert duplicate_rows() == 0
     assert bookkeeping_disagreements() == []

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from support.environment import isolate_environment
+from support.scheduling import work_unit
 
 TIERS = ("unit", "dbt", "e2e", "browser")
 TESTS_DIR = Path(__file__).resolve().parent
@@ -27,21 +28,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if tier in TIERS:
             item.add_marker(getattr(pytest.mark, tier))
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
-
-
-SHARED_BUILD_MODULES = ("tests/e2e/test_engineering_cases.py",)
-"""End-to-end modules whose tests share a build (a module fixture): one work unit each."""
-
-
-def work_unit(nodeid: str) -> str:
-    """The tests that one pytest-xdist worker runs together with ``nodeid``: its file, whose
-    tests share module fixtures; in ``tests/e2e``, where most tests build their own warehouse,
-    its class (which shares one) or the test alone."""
-    path, _, name = nodeid.partition("::")
-    if not path.startswith("tests/e2e/") or path in SHARED_BUILD_MODULES:
-        return path
-    test_class, _, method = name.partition("::")
-    return f"{path}::{test_class}" if method else nodeid
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log):

@@ -13,6 +13,7 @@ lines, dbt's lines), not by timing. Postgres gets the load stage, through the RE
 ``make run WAREHOUSE=postgres`` exactly as it is written.
 """
 
+import glob
 import os
 import re
 import signal
@@ -257,7 +258,7 @@ def test_killed_during_the_postgres_load_then_nothing_reads_a_half_load(monkeypa
     assert "Traceback" not in rerun.output
     # The summary names where dbt's log of each step is.
     (dbt_logs,) = re.findall(r"\n +logs: +dbt (\S+dbt\.log) ", rerun.output)
-    assert list(Path("/").glob(dbt_logs.lstrip("/"))), dbt_logs
+    assert glob.glob(dbt_logs), dbt_logs
     assert not dlt_pipeline("exchange").has_pending_data
     assert duplicate_rows() == 0
     assert bookkeeping_disagreements() == []

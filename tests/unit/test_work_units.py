@@ -1,8 +1,12 @@
-"""The suite's work units: what one pytest-xdist worker runs together (``tests/conftest.py``)."""
+"""How the suite shares a machine: the work units of the pytest-xdist workers
+(``tests/conftest.py``) and the dbt folders and DuckDB path each worker's tests get."""
 
+import os
+
+import pytest
 from xdist.scheduler import LoadScopeScheduling
 
-from support.environment import PROJECT_ROOT
+from support.environment import PROJECT_ROOT, isolate_environment
 from support.scheduling import SHARED_BUILD_MODULES, work_unit
 
 
@@ -27,3 +31,16 @@ def test_the_scheduler_hook_and_the_shared_modules_still_exist():
     would silently spread tests that share a build over the workers."""
     assert all((PROJECT_ROOT / module).is_file() for module in SHARED_BUILD_MODULES)
     assert callable(getattr(LoadScopeScheduling, "_split_scope", None))
+
+
+def test_every_test_of_a_worker_names_its_duckdb_file_by_one_path(tmp_path):
+    """dbt compares its profile, which holds the DuckDB path, before it reuses a partial parse."""
+    paths = []
+    for name in ("first", "second"):
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            isolate_environment(monkeypatch, tmp_path / name, "duckdb")
+            paths.append(os.environ["TRIBUTARY_DUCKDB_PATH"])
+            (tmp_path / name).mkdir()
+            file = tmp_path.resolve() / name / "tributary.duckdb"
+            assert os.path.realpath(paths[-1]) == str(file)
+    assert paths[0] == paths[1]

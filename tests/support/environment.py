@@ -15,7 +15,8 @@ DBT_TARGET_DIR = TESTS_DBT_DIR / WORKER
 (``DBT_TARGET_PATH``: the partial parse and each run's dbt folder). One per worker, because dbt
 parses the whole project again (about 5 CPU seconds more) whenever the partial parse it finds
 was written for another profile or target, such as another worker's warehouse. The manifest
-folder inside is shared by the workers (:func:`dbt_target`), so the manifest is parsed once."""
+folder inside is shared by the workers (:func:`share_manifest_folder`), so the manifest is
+parsed once."""
 WAREHOUSE_LINK = DBT_TARGET_DIR / "warehouse"
 """This worker's path to the data folder of its current test (a symbolic link): dbt's profile
 names the DuckDB file by this path, the same in every test, so that dbt's partial parsing
@@ -69,7 +70,8 @@ def isolate_environment(monkeypatch: pytest.MonkeyPatch, data_dir: Path, warehou
     monkeypatch.setenv("WAREHOUSE", warehouse)
     monkeypatch.setenv("TRIBUTARY_DATA_DIR", str(data_dir))
     monkeypatch.setenv("DAGSTER_HOME", str(data_dir / "dagster"))
-    monkeypatch.setenv("DBT_TARGET_PATH", str(dbt_target(warehouse)))
+    monkeypatch.setenv("DBT_TARGET_PATH", str(DBT_TARGET_DIR / warehouse))
+    share_manifest_folder(warehouse)
     if warehouse == "duckdb":
         link_data_folder(data_dir)
         monkeypatch.setenv("TRIBUTARY_DUCKDB_PATH", str(WAREHOUSE_LINK / "tributary.duckdb"))
@@ -77,19 +79,18 @@ def isolate_environment(monkeypatch: pytest.MonkeyPatch, data_dir: Path, warehou
         monkeypatch.setenv(key, value)
 
 
-def dbt_target(warehouse: str) -> Path:
-    """This worker's dbt target folder for ``warehouse``, whose manifest folder
-    (``orchestration.dbt_assets.tributary_dbt_project``'s, named after the kind) links to one
-    that every worker shares: Tributary parses into it one process at a time and moves the
-    manifest into place whole."""
-    target = DBT_TARGET_DIR / warehouse
-    manifests = target / warehouse
+def share_manifest_folder(warehouse: str) -> None:
+    """Make the manifest folder of this worker's dbt target (Tributary's own,
+    ``orchestration.dbt_assets.tributary_dbt_project``) a link to one that every worker shares:
+    Tributary parses into it one process at a time and moves the manifest into place whole."""
+    from orchestration.dbt_assets import tributary_dbt_project
+
+    manifests = tributary_dbt_project().target_path
     if not manifests.is_symlink():
         shared = TESTS_DBT_DIR / "manifests" / warehouse
         shared.mkdir(parents=True, exist_ok=True)
-        target.mkdir(parents=True, exist_ok=True)
+        manifests.parent.mkdir(parents=True, exist_ok=True)
         manifests.symlink_to(shared, target_is_directory=True)
-    return target
 
 
 def link_data_folder(data_dir: Path) -> None:

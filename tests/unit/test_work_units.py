@@ -6,7 +6,7 @@ import os
 import pytest
 from xdist.scheduler import LoadScopeScheduling
 
-from support.environment import PROJECT_ROOT, isolate_environment
+from support.environment import DBT_TARGET_DIR, PROJECT_ROOT, TESTS_DBT_DIR, isolate_environment
 from support.scheduling import SHARED_BUILD_MODULES, work_unit
 
 
@@ -44,3 +44,15 @@ def test_every_test_of_a_worker_names_its_duckdb_file_by_one_path(tmp_path):
             file = tmp_path.resolve() / name / "tributary.duckdb"
             assert os.path.realpath(paths[-1]) == str(file)
     assert paths[0] == paths[1]
+
+
+def test_every_worker_reads_one_shared_manifest_folder(tmp_path):
+    """Tributary's manifest folder, inside each worker's own dbt target, is one folder that
+    every worker shares, so the project is parsed once per warehouse kind."""
+    from orchestration.dbt_assets import tributary_dbt_project
+
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate_environment(monkeypatch, tmp_path / "data", "duckdb")
+        manifests = tributary_dbt_project().target_path
+        assert manifests.is_relative_to(DBT_TARGET_DIR)
+        assert manifests.resolve() == (TESTS_DBT_DIR / "manifests" / "duckdb").resolve()

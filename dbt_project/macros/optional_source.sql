@@ -32,3 +32,23 @@
         where 1 = 0
     ) as {{ adapter.quote(table_name) }}
 {%- endmacro %}
+
+{#-
+    The on-run-start hook that lists the tables of every source schema once, before dbt starts
+    its threads. dbt fills its relation cache a schema at a time, when a thread first asks, and
+    counts the schema as listed from its first table on: another thread that asks for a later
+    table of that schema meanwhile is told it does not exist, and optional_source would read an
+    empty relation in place of a loaded raw table (seen on Postgres with both cores busy: an
+    empty stg_github__deployments beside 122 raw deployments).
+-#}
+{% macro list_source_schemas() %}
+    {%- if execute -%}
+        {%- set listed = [] -%}
+        {%- for node in graph.sources.values() -%}
+            {%- if (node.database, node.schema) not in listed -%}
+                {%- do listed.append((node.database, node.schema)) -%}
+                {%- do adapter.get_relation(node.database, node.schema, node.identifier) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+{% endmacro %}

@@ -5,6 +5,7 @@ builds every model empty (``--empty``), and the unit tests bring their own rows.
 """
 
 import json
+from pathlib import Path
 
 from ingestion.local_postgres import ensure_local_postgres
 from orchestration.environment import apply_local_defaults
@@ -22,9 +23,27 @@ def test_dbt_unit_tests_pass(warehouse, monkeypatch, tmp_path):
     create_empty_raw_tables()
     # Models and seeds build empty; each unit test runs once its model's parents exist (dbt
     # gives unit tests their own rows whatever --empty says).
-    run_dbt(warehouse, "build", "--empty", "--exclude-resource-type", "test")
+    logs = tmp_path / "logs"
+    run_dbt(warehouse, "build", "--empty", "--exclude-resource-type", "test",
+            "--log-path", str(logs), "--log-format-file", "json")  # fmt: skip
     target = dbt_cli_target(warehouse)
-    unit_tests = json.loads((target / "manifest.json").read_text())["unit_tests"]
+    manifest = json.loads((target / "manifest.json").read_text())
+    unit_tests = manifest["unit_tests"]
     results = json.loads((target / "run_results.json").read_text())["results"]
     passed = {r["unique_id"] for r in results if r["status"] == "pass"}
     assert len(unit_tests) >= 50 and passed >= set(unit_tests)
+    assert_source_schemas_listed_before_the_threads(manifest, logs / "dbt.log")
+
+
+def assert_source_schemas_listed_before_the_threads(manifest: dict, log: Path) -> None:
+    """The on-run-start hook lists every source schema (macros/optional_source.sql): a node
+    thread that listed one itself could race another and take a loaded raw table for missing."""
+    schemas = {source["schema"] for source in manifest["sources"].values()}
+    events = [json.loads(line) for line in log.read_text().splitlines() if "ListRelations" in line]
+    listed = {
+        (event["data"]["schema"], event["info"]["thread"])
+        for event in events
+        if event["info"]["name"] == "ListRelations" and event["data"]["schema"] in schemas
+    }
+    assert {schema for schema, _ in listed} == schemas, listed
+    assert {thread for _, thread in listed} == {"MainThread"}, listed

@@ -37,5 +37,5 @@ def dbt_resource(project: DbtProject) -> TributaryDbtCli:
     return TributaryDbtCli(
         project_dir=project,
         target=project.target,
-        dbt_executable=str(Path(sys.executable).with_name("dbt")),
+        dbt_executable=str(Path(sys.executable).absolute().with_name("dbt")),
     )

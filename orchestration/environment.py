@@ -64,7 +64,7 @@ def local_mirror_dir() -> Path:
 def apply_local_defaults() -> None:
     """Fill in what the environment leaves unset: telemetry off, local sources, absolute paths."""
     # dagster-dbt runs `dbt` from PATH: make it the dbt installed beside this interpreter.
-    scripts = str(Path(sys.executable).parent)
+    scripts = str(Path(sys.executable).absolute().parent)
     if scripts not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = os.pathsep.join([scripts, os.environ.get("PATH", "")])
     switch_off_telemetry()

@@ -7,9 +7,13 @@ variables at it, so a fresh machine needs no set-up.
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
+from pathlib import Path
 from typing import Any
+
+import psutil
 
 from ingestion.warehouse import data_dir, warehouse_kind
 
@@ -35,7 +39,10 @@ def start_local_postgres() -> Any:
         # containers) that says so on every run, and /tmp serves as well.
         warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
         import pgserver
+        from pgserver.postgres_server import PostgresServer
 
+        with PostgresServer._lock:  # the lock pgserver takes to count handles
+            forget_killed_holders(folder)
         server = pgserver.get_server(folder)
     info = server.get_postmaster_info()
     os.environ.update(
@@ -46,3 +53,24 @@ def start_local_postgres() -> Any:
         POSTGRES_DB="postgres",
     )
     return server
+
+
+HANDLES_FILE = ".handle_pids.json"
+"""Where pgserver lists the processes holding a handle on the server in a folder; the last one
+to exit stops the server."""
+
+
+def forget_killed_holders(folder: Path) -> None:
+    """Drop from pgserver's list the processes that no longer run.
+
+    A process killed with SIGKILL (a ``make run`` stopped hard) never takes itself off the list,
+    so no later process would ever be the last one and the server would run until the machine
+    stops. Call it holding pgserver's lock."""
+    handles = folder / HANDLES_FILE
+    try:
+        holders = json.loads(handles.read_text())
+    except (FileNotFoundError, ValueError):
+        return
+    running = [pid for pid in holders if psutil.pid_exists(pid)]
+    if running != holders:
+        handles.write_text(json.dumps(running))

@@ -21,6 +21,7 @@ import dlt
 import duckdb
 from dlt.common.destination import Destination, TDestinationReferenceArg
 from dlt.common.runtime.collector import LogCollector
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 
 from ingestion.errors import WarehouseConfigError
 from ingestion.progress import progress_collector
@@ -52,6 +53,47 @@ def duckdb_path() -> Path:
     dbt-duckdb names the database after the file's stem, so keep the stem ``tributary``.
     """
     return Path(os.environ.get("TRIBUTARY_DUCKDB_PATH", data_dir() / "tributary.duckdb")).resolve()
+
+
+DUCKDB_MEMORY_LIMIT = "2GB"
+"""DuckDB's memory limit unless set: past it, joins, sorts and aggregates spill to its temp folder
+instead of growing (DuckDB's own default is 80% of the machine's memory)."""
+
+
+@dataclass(frozen=True)
+class DuckDBSettings:
+    """What each DuckDB connection may use, dlt's, dbt's and Tributary's own alike: its memory
+    limit (``TRIBUTARY_DUCKDB_MEMORY_LIMIT``, default :data:`DUCKDB_MEMORY_LIMIT`), its worker
+    threads (``TRIBUTARY_DUCKDB_THREADS``, default one per core) and the folder it spills to
+    (``TRIBUTARY_DUCKDB_TEMP_DIRECTORY``, default ``<the DuckDB file>.tmp``, as DuckDB's own).
+
+    ``profiles.yml`` reads the same variables, and ``apply_local_defaults``
+    (:mod:`orchestration.environment`) sets the first two for the dbt that Tributary runs."""
+
+    memory_limit: str
+    threads: int
+    temp_directory: Path
+
+    @classmethod
+    def from_env(cls) -> DuckDBSettings:
+        threads = os.environ.get("TRIBUTARY_DUCKDB_THREADS")
+        # Named after the DuckDB file as given (a link stays a link), as profiles.yml names it.
+        database = Path(os.environ.get("TRIBUTARY_DUCKDB_PATH") or duckdb_path()).absolute()
+        return cls(
+            memory_limit=os.environ.get("TRIBUTARY_DUCKDB_MEMORY_LIMIT") or DUCKDB_MEMORY_LIMIT,
+            threads=int(threads) if threads else os.cpu_count() or 1,
+            temp_directory=Path(
+                os.environ.get("TRIBUTARY_DUCKDB_TEMP_DIRECTORY") or f"{database}.tmp"
+            ),
+        )
+
+    def config(self) -> dict[str, str]:
+        """The settings as ``duckdb.connect(config=...)`` takes them."""
+        return {
+            "memory_limit": self.memory_limit,
+            "threads": str(self.threads),
+            "temp_directory": str(self.temp_directory),
+        }
 
 
 @dataclass(frozen=True)
@@ -109,7 +151,8 @@ def dlt_destination() -> Destination[Any, Any]:
     if warehouse_kind() == "duckdb":
         path = duckdb_path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        return dlt.destinations.duckdb(str(path))
+        credentials = DuckDbCredentials(str(path), global_config=DuckDBSettings.from_env().config())
+        return dlt.destinations.duckdb(credentials)
     return dlt.destinations.postgres(PostgresSettings.from_env().url())
 
 
@@ -167,7 +210,8 @@ def dlt_pipeline(source_name: str, dataset_name: str | None = None) -> dlt.Pipel
 def warehouse_cursor() -> Iterator[Any]:
     """A DB-API cursor on the configured warehouse (read-only on DuckDB)."""
     if warehouse_kind() == "duckdb":
-        with closing(duckdb.connect(str(duckdb_path()), read_only=True)) as connection:
+        settings = DuckDBSettings.from_env().config()
+        with closing(duckdb.connect(str(duckdb_path()), True, settings)) as connection:
             yield connection.cursor()
         return
     import psycopg2

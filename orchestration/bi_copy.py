@@ -33,7 +33,7 @@ from pathlib import Path
 
 import duckdb
 
-from ingestion.warehouse import data_dir, duckdb_path
+from ingestion.warehouse import DuckDBSettings, data_dir, duckdb_path
 
 BI_SCHEMAS = ("marts",)
 """Schemas BI tools read, on either warehouse. The seeds (``reference``) stay out: the marts
@@ -143,7 +143,8 @@ def publish_bi_copy(
     copy = PublishedCopy(path=target, parquet_dir=parquet_dir)
     # The warehouse keeps its own catalog name (its file's stem), which its views refer to.
     source = _identifier(warehouse.stem)
-    with _removing([temp]) as temps, closing(duckdb.connect()) as connection:
+    settings = DuckDBSettings.from_env().config()
+    with _removing([temp]) as temps, closing(duckdb.connect(config=settings)) as connection:
         connection.execute(f"attach {_literal(str(warehouse))} as {source} (read_only)")
         connection.execute(
             f"attach {_literal(str(temp))} as bi_copy (storage_version {_literal(STORAGE_VERSION)})"

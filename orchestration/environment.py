@@ -48,7 +48,7 @@ from ingestion.github.settings import GitHubSettings, github_settings
 from ingestion.github.source import github_source
 from ingestion.settings import source_arguments
 from ingestion.telemetry import switch_off_telemetry
-from ingestion.warehouse import PROJECT_ROOT, data_dir, duckdb_path
+from ingestion.warehouse import PROJECT_ROOT, DuckDBSettings, data_dir, duckdb_path
 
 if TYPE_CHECKING:
     from demo.webshop.world import DemoWorld
@@ -70,6 +70,9 @@ def apply_local_defaults() -> None:
     switch_off_telemetry()
     os.environ.setdefault("DAGSTER_HOME", str(data_dir() / "dagster"))
     os.environ.setdefault("TRIBUTARY_DUCKDB_PATH", str(duckdb_path()))
+    duckdb_settings = DuckDBSettings.from_env()  # for dbt (profiles.yml) as for this process
+    os.environ.setdefault("TRIBUTARY_DUCKDB_MEMORY_LIMIT", duckdb_settings.memory_limit)
+    os.environ.setdefault("TRIBUTARY_DUCKDB_THREADS", str(duckdb_settings.threads))
     # Completed load packages are of no further use and take ~45 MB per million rows.
     os.environ.setdefault("LOAD__DELETE_COMPLETED_JOBS", "true")
     # A dbt test runs when every model it reads is in the invocation: a build of some models

@@ -19,9 +19,11 @@ from ingestion.errors import SettingError, WarehouseLockedError
 from ingestion.exchange.outcomes import ArchiveError
 from ingestion.git.commands import GitError
 from ingestion.github.session import GitHubError
+from ingestion.warehouse import DUCKDB_MEMORY_LIMIT, DuckDBSettings
 from orchestration.preflight import EndpointUnreachableError, PostgresUnreachableError
 
 LOCK_ERROR = re.compile(r'Could not set lock on file "(?P<path>[^"]+)"[^\n]*')
+OUT_OF_MEMORY = re.compile(r"Out of Memory Error: ")
 USER_ERRORS: tuple[type[BaseException], ...] = (
     SettingError,
     WarehouseLockedError,
@@ -53,6 +55,14 @@ def guidance_for_text(text: str) -> str | None:
     locked = LOCK_ERROR.search(text)
     if locked:
         return duckdb_lock_message(Path(locked["path"]), locked[0])
+    if OUT_OF_MEMORY.search(text):
+        settings = DuckDBSettings.from_env()
+        return (
+            f"DuckDB ran out of memory under its limit of {settings.memory_limit} "
+            f"(TRIBUTARY_DUCKDB_MEMORY_LIMIT, default {DUCKDB_MEMORY_LIMIT}): raise it, or give "
+            f"the folder DuckDB spills to, {settings.temp_directory} "
+            "(TRIBUTARY_DUCKDB_TEMP_DIRECTORY), room on its disk; then run again"
+        )
     return None
 
 

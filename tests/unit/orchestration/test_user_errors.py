@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import dlt
+import duckdb
 import pyarrow as pa
 import pytest
 
@@ -19,7 +20,7 @@ from ingestion.errors import SettingError, WarehouseLockedError
 from ingestion.exchange.settings import check_exchange_settings
 from ingestion.git.commands import GitError
 from ingestion.progress import ProgressLine
-from ingestion.warehouse import duckdb_path, make_pipeline
+from ingestion.warehouse import DuckDBSettings, duckdb_path, make_pipeline
 from orchestration.environment import rest_api_urls
 from orchestration.guidance import guidance, guidance_for_text
 from orchestration.preflight import (
@@ -100,6 +101,26 @@ def test_locked_duckdb_names_file_process_and_what_to_do(tributary_env):
     )
     during_run = guidance_for_text(duckdb_error) or ""
     assert str(path) in during_run and f"`kill {holder.pid}`" in during_run
+
+
+def test_duckdb_out_of_memory_names_the_limit_and_what_to_do(tributary_env, monkeypatch):
+    monkeypatch.setenv("TRIBUTARY_DUCKDB_MEMORY_LIMIT", "16MB")
+    settings = DuckDBSettings.from_env()
+    # A real DuckDB error: a sort past the limit, with spilling switched off.
+    no_spilling = {**settings.config(), "temp_directory": ""}
+    with (
+        duckdb.connect(config=no_spilling) as connection,
+        pytest.raises(duckdb.OutOfMemoryException) as failed,
+    ):
+        connection.execute("select * from range(10000000) order by random()").fetchall()
+    assert guidance(RuntimeError("the exchange load failed")) is None
+    wrapped = RuntimeError("the exchange load failed")
+    wrapped.__cause__ = failed.value
+    advice = guidance(wrapped) or ""
+    assert "limit of 16MB (TRIBUTARY_DUCKDB_MEMORY_LIMIT" in advice
+    assert str(settings.temp_directory) in advice
+    # The same advice for a failed step, whose error Dagster keeps only as text.
+    assert guidance_for_text(f"dlt load failed\n{failed.value}") == advice
 
 
 @pytest.mark.parametrize(

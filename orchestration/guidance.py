@@ -23,7 +23,8 @@ from ingestion.warehouse import DUCKDB_MEMORY_LIMIT, DuckDBSettings
 from orchestration.preflight import EndpointUnreachableError, PostgresUnreachableError
 
 LOCK_ERROR = re.compile(r'Could not set lock on file "(?P<path>[^"]+)"[^\n]*')
-OUT_OF_MEMORY = re.compile(r"Out of Memory Error: ")
+OUT_OF_MEMORY = "Out of Memory Error: "
+"""How DuckDB's message begins when a query needs more than its memory limit."""
 USER_ERRORS: tuple[type[BaseException], ...] = (
     SettingError,
     WarehouseLockedError,
@@ -55,7 +56,7 @@ def guidance_for_text(text: str) -> str | None:
     locked = LOCK_ERROR.search(text)
     if locked:
         return duckdb_lock_message(Path(locked["path"]), locked[0])
-    if OUT_OF_MEMORY.search(text):
+    if OUT_OF_MEMORY in text:
         settings = DuckDBSettings.from_env()
         return (
             f"DuckDB ran out of memory under its limit of {settings.memory_limit} "

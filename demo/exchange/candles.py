@@ -12,9 +12,11 @@ import hashlib
 import math
 import random
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from decimal import Decimal
+
+import numpy as np
 
 from ingestion.exchange.layout import Month
 
@@ -87,57 +89,136 @@ def parse_window(text: str) -> tuple[int, int]:
     return int(start.timestamp() * 1000), int(end.timestamp() * 1000)
 
 
-def kline_rows(
+UNITS_PER_ONE = 100_000_000
+"""Prices and volumes are generated as integers of 10⁻⁸ (the archive prints eight decimals), so
+that sums are exact and every formatter prints the same digits."""
+_UNIFORMS_PER_MINUTE = 9
+
+
+@dataclass(frozen=True)
+class MonthKlines:
+    """One month of a symbol's one-minute candles, column by column (ascending open times).
+
+    Prices and volumes are integers of 10⁻⁸ (:data:`UNITS_PER_ONE`)."""
+
+    open_ms: np.ndarray
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+    quote_volume: np.ndarray
+    trades: np.ndarray
+    taker_buy_volume: np.ndarray
+    taker_buy_quote_volume: np.ndarray
+
+    def take(self, rows: np.ndarray) -> MonthKlines:
+        """The candles at ``rows`` (a boolean mask or indices)."""
+        return MonthKlines(**{name: column[rows] for name, column in self.columns().items()})
+
+    def columns(self) -> dict[str, np.ndarray]:
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+    def __len__(self) -> int:
+        return len(self.open_ms)
+
+
+def _uniforms(seed: int, count: int) -> np.ndarray:
+    """``count`` uniforms in [0, 1) from PCG64's raw 64-bit output (the top 53 bits), which numpy
+    keeps stable across versions, unlike the transformations of its ``Generator`` methods."""
+    raw = np.random.PCG64(seed).random_raw(count)
+    return (raw >> np.uint64(11)).astype(np.float64) * 2.0**-53
+
+
+def _normals(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Standard normals from pairs of uniforms (Box-Muller), two per pair."""
+    radius = np.sqrt(-2.0 * np.log1p(-first))
+    angle = 2.0 * np.pi * second
+    return np.concatenate([radius * np.cos(angle), radius * np.sin(angle)])
+
+
+def _units(values: np.ndarray) -> np.ndarray:
+    return np.rint(values * UNITS_PER_ONE).astype(np.int64)
+
+
+def month_klines(
     symbol: str, month: Month, maintenance: Sequence[tuple[int, int]] = ()
-) -> Iterator[tuple[int, float, float, float, float, float, float, int, float, float]]:
-    """Minute candles of one month as ``(open_ms, o, h, l, c, volume, quote_volume, trades,
-    taker_buy_volume, taker_buy_quote_volume)``.
+) -> MonthKlines:
+    """Minute candles of one month, generated column by column with numpy.
 
     The log price runs as a Brownian bridge between two month-start anchors, so consecutive months
-    join without a jump and each month depends on nothing but its symbol and date.
+    join without a jump and each month depends on nothing but its symbol and date. Minutes in a
+    maintenance window, and a quiet symbol's minutes without trades, have no candle.
     """
     profile = profile_for(symbol)
     start_log = month_start_log_price(symbol, month)
     end_log = month_start_log_price(symbol, month.next())
-    rng = random.Random(seed_of(symbol, month))
     start_ms = int(month.start.timestamp() * 1000)
     minutes = (int(month.next().start.timestamp() * 1000) - start_ms) // MINUTE_MS
     sigma = profile.annual_volatility / math.sqrt(MINUTES_PER_YEAR)
+    uniform = _uniforms(seed_of(symbol, month), _UNIFORMS_PER_MINUTE * minutes).reshape(
+        _UNIFORMS_PER_MINUTE, minutes
+    )
+    step, wick_up, wick_down, activity, size, _ = _normals(uniform[0:3], uniform[3:6])
+    quiet, vwap_position, taker_share = uniform[6], 0.3 + 0.4 * uniform[7], 0.35 + 0.3 * uniform[8]
 
-    walk = [0.0]
-    for _ in range(minutes):
-        walk.append(walk[-1] + rng.gauss(0.0, sigma))
+    walk = np.concatenate([[0.0], np.cumsum(step * sigma)])
     drift = walk[-1] - (end_log - start_log)
-    log_prices = [start_log + w - drift * i / minutes for i, w in enumerate(walk)]
+    log_prices = start_log + walk - drift * np.arange(minutes + 1) / minutes
 
     tick = profile.tick
-    for minute in range(minutes):
-        open_ms = start_ms + minute * MINUTE_MS
-        wick_up, wick_down = abs(rng.gauss(0.0, sigma * 0.7)), abs(rng.gauss(0.0, sigma * 0.7))
-        activity = rng.lognormvariate(0.0, 0.5)
-        quiet = rng.random() < profile.quiet_minute_share
-        if quiet or any(start <= open_ms < end for start, end in maintenance):
-            continue
-        open_ = round(math.exp(log_prices[minute]) / tick) * tick
-        close = round(math.exp(log_prices[minute + 1]) / tick) * tick
-        high = math.ceil(max(open_, close) * math.exp(wick_up) / tick) * tick
-        low = max(tick, math.floor(min(open_, close) * math.exp(-wick_down) / tick) * tick)
-        trades = max(1, round(profile.trades_per_minute * activity))
-        volume = round(trades * profile.mean_trade_size * rng.lognormvariate(0.0, 0.3), 5)
-        vwap = low + (high - low) * rng.uniform(0.3, 0.7)
-        taker_share = rng.uniform(0.35, 0.65)
-        yield (
-            open_ms,
-            open_,
-            high,
-            low,
-            close,
-            volume,
-            round(volume * vwap, 8),
-            trades,
-            round(volume * taker_share, 5),
-            round(volume * taker_share * vwap, 8),
+    open_ = np.rint(np.exp(log_prices[:-1]) / tick) * tick
+    close = np.rint(np.exp(log_prices[1:]) / tick) * tick
+    high = np.ceil(np.maximum(open_, close) * np.exp(np.abs(wick_up) * sigma * 0.7) / tick) * tick
+    low = np.floor(np.minimum(open_, close) * np.exp(-np.abs(wick_down) * sigma * 0.7) / tick)
+    low = np.maximum(tick, low * tick)
+    trades = np.maximum(1, np.rint(profile.trades_per_minute * np.exp(0.5 * activity)))
+    volume = np.round(trades * profile.mean_trade_size * np.exp(0.3 * size), 5)
+    vwap = low + (high - low) * vwap_position
+    taker_volume = np.round(volume * taker_share, 5)
+
+    open_ms = start_ms + np.arange(minutes, dtype=np.int64) * MINUTE_MS
+    keep = quiet >= profile.quiet_minute_share
+    for window_start, window_end in maintenance:
+        keep &= (open_ms < window_start) | (open_ms >= window_end)
+    klines = MonthKlines(
+        open_ms=open_ms,
+        open=_units(open_),
+        high=_units(high),
+        low=_units(low),
+        close=_units(close),
+        volume=_units(volume),
+        quote_volume=_units(volume * vwap),
+        trades=trades.astype(np.int64),
+        taker_buy_volume=_units(taker_volume),
+        taker_buy_quote_volume=_units(volume * taker_share * vwap),
+    )
+    return klines.take(keep)
+
+
+def kline_rows(
+    symbol: str, month: Month, maintenance: Sequence[tuple[int, int]] = ()
+) -> Iterator[tuple[int, float, float, float, float, float, float, int, float, float]]:
+    """The candles of :func:`month_klines` as ``(open_ms, o, h, l, c, volume, quote_volume,
+    trades, taker_buy_volume, taker_buy_quote_volume)``, prices and volumes as floats that print
+    the generated eight decimals exactly (``f"{value:.8f}"``)."""
+    klines = month_klines(symbol, month, maintenance)
+    scaled = [
+        (column / UNITS_PER_ONE).tolist()
+        for column in (
+            klines.open,
+            klines.high,
+            klines.low,
+            klines.close,
+            klines.volume,
+            klines.quote_volume,
         )
+    ]
+    taker = [
+        (column / UNITS_PER_ONE).tolist()
+        for column in (klines.taker_buy_volume, klines.taker_buy_quote_volume)
+    ]
+    yield from zip(klines.open_ms.tolist(), *scaled, klines.trades.tolist(), *taker, strict=True)
 
 
 Volume = float | Decimal

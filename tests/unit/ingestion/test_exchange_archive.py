@@ -212,14 +212,22 @@ def test_mirror_checksums_match_their_zips(archive_mirror):
 
 
 def test_mirror_is_deterministic(archive_mirror, tmp_path):
-    """Same arguments, same bytes; and a file does not depend on the range generated with it."""
-    for name in ("a", "b"):
+    """Same arguments, same bytes, written by one thread or several; and a file does not depend
+    on the range generated with it."""
+    symbols = ["BTCUSDT", "ETHUSDT", "DOGEUSDT"]
+    for name, jobs in (("a", 1), ("b", 3)):
         write_mirror(
-            tmp_path / name, ["BTCUSDT"], date(2024, 12, 30), datetime(2024, 12, 31, 12, tzinfo=UTC)
+            tmp_path / name,
+            symbols,
+            date(2024, 12, 30),
+            datetime(2024, 12, 31, 12, tzinfo=UTC),
+            jobs=jobs,
         )
-    (path,) = relative_zips(tmp_path / "a")
-    assert path == kline_path("spot", "BTCUSDT", "2024-12-30")
-    assert (tmp_path / "a" / path).read_bytes() == (tmp_path / "b" / path).read_bytes()
+    paths = relative_zips(tmp_path / "a")
+    assert paths == {kline_path("spot", symbol, "2024-12-30") for symbol in symbols}
+    for path in paths:
+        assert (tmp_path / "a" / path).read_bytes() == (tmp_path / "b" / path).read_bytes()
+    path = kline_path("spot", "BTCUSDT", "2024-12-30")
     assert csv_lines(tmp_path / "a" / path)[0].startswith(b"1735516800000,")  # ms in 2024
 
     write_mirror(tmp_path / "c", ["BTCUSDT"], date(2025, 2, 1), datetime(2025, 2, 2, tzinfo=UTC))

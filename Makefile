@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # is for the dbt that runs outside them: sqlfluff's dbt templater (lint) and the tests' dbt CLI.
 export DO_NOT_TRACK := 1
 
-.PHONY: install run test test-fast lint ui docs bench clean
+.PHONY: install run test test-fast lint ui docs bench bench-scale clean
 
 install: $(STAMP)
 
@@ -75,6 +75,11 @@ bench: $(STAMP) ## benchmarks: exchange load vs read_csv, incremental vs full db
 	$(BIN)/python -m benchmarks.exchange_load
 	$(BIN)/python -m benchmarks.git_load
 	$(BIN)/python -m benchmarks.dashboard_queries
+
+SYMBOLS ?= 100
+YEARS ?= 2
+bench-scale: $(STAMP) ## whole runs over SYMBOLS x YEARS of one-minute candles (default 100 x 2: about 100M)
+	$(BIN)/python -m benchmarks.scale --symbols $(SYMBOLS) --years $(YEARS)
 
 clean: ## remove what runs wrote (the data folder and dbt targets), keep the virtualenv
 	rm -rf data dbt_project/target dbt_project/logs

@@ -234,10 +234,14 @@ def test_build_incrementally_gives_the_complete_warehouse(warehouse, monkeypatch
 
     check_engineering_marts(data_dir / "demo" / "webshop.github.json")
 
-    # Incremental candles equal a full rebuild, row for row.
+    # Incremental models equal a full rebuild, row for row: the one-minute candles (the second
+    # run replaced the REST minutes of 03-02 with the archive's), and the resampled candles.
     built = mart_content_hashes()
+    one_minute_rows = "select * from intermediate.int_markets__candles_1m"
+    incremental_minutes = sorted(rows(one_minute_rows))
     incremental = sorted(rows(f"select {CANDLE_COLUMNS} from marts.fct_candles"))
-    run_dbt(warehouse, "run", "--full-refresh", "--select", "fct_candles")
+    run_dbt(warehouse, "run", "--full-refresh", "--select", "int_markets__candles_1m fct_candles")
+    assert sorted(rows(one_minute_rows)) == incremental_minutes
     assert sorted(rows(f"select {CANDLE_COLUMNS} from marts.fct_candles")) == incremental
 
     # Nothing new: the same warehouse, and the same marts value for value, doubles to the last

@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        unique_key=['exchange', 'market', 'symbol', 'candle_interval', 'open_at'],
+        unique_key=['exchange', 'market', 'symbol', 'candle_interval', 'open_date'],
         incremental_strategy='delete+insert',
         on_schema_change='fail'
     )
@@ -62,20 +62,16 @@ new_intervals as (
 
 ),
 
-touched_series as (
+touched_days as (
 
-    -- Per series, the start of the earliest bucket (of any interval) a new minute falls in:
-    -- every touched bucket lies after it, so older minutes need not be read.
-    select
-        new_candles.exchange,
-        new_candles.market,
-        new_candles.symbol,
-        min(
-            {{ bucket_start('new_candles.open_at', 'candle_intervals.minutes') }}
-        ) as first_touched_bucket_at
+    -- The UTC days of a series that hold a new minute: each is resampled again whole, in every
+    -- interval (every interval divides a day), and replaces the day's stored buckets.
+    select distinct
+        exchange,
+        market,
+        symbol,
+        cast(open_at as date) as open_date
     from new_candles
-    cross join candle_intervals
-    group by new_candles.exchange, new_candles.market, new_candles.symbol
 
 ),
 
@@ -86,13 +82,14 @@ candles_in_scope as (
     select candles_1m.*
     from candles_1m
     {% if is_incremental() %}
-        left join touched_series
+        left join touched_days
             on
-                candles_1m.exchange = touched_series.exchange
-                and candles_1m.market = touched_series.market
-                and candles_1m.symbol = touched_series.symbol
+                candles_1m.exchange = touched_days.exchange
+                and candles_1m.market = touched_days.market
+                and candles_1m.symbol = touched_days.symbol
+                and cast(candles_1m.open_at as date) = touched_days.open_date
         where
-            candles_1m.open_at >= touched_series.first_touched_bucket_at
+            touched_days.open_date is not null
             or exists (select 1 from new_intervals)
     {% endif %}
 
@@ -118,10 +115,23 @@ bucketed_candles as (
         candles_in_scope.trade_count,
         candles_in_scope.taker_buy_base_volume,
         candles_in_scope.taker_buy_quote_volume,
-        candles_in_scope.load_id
+        candles_in_scope.load_id,
+        {% if is_incremental() %}
+            touched_days.open_date is not null as is_in_touched_day
+        {% else %}
+            true as is_in_touched_day
+        {% endif %}
 
     from candles_in_scope
     cross join candle_intervals
+    {% if is_incremental() %}
+        left join touched_days
+            on
+                candles_in_scope.exchange = touched_days.exchange
+                and candles_in_scope.market = touched_days.market
+                and candles_in_scope.symbol = touched_days.symbol
+                and cast(candles_in_scope.open_at as date) = touched_days.open_date
+    {% endif %}
 
 ),
 
@@ -155,11 +165,10 @@ resampled as (
     from bucketed_candles
     group by exchange, market, symbol, candle_interval, interval_minutes, bucket_open_at
     {% if is_incremental() %}
-        -- Only buckets with a new minute (touched), and every bucket of a new interval; each
-        -- from all its minutes, old and new.
+        -- Every bucket of a touched day, and every bucket of a new interval; each from all
+        -- its minutes, old and new.
         having
-            max(load_id) > (select watermark.newest_built_load_id from watermark)
-            or count(load_id) < count(*)
+            bool_or(is_in_touched_day)
             or candle_interval in (select new_intervals.candle_interval from new_intervals)
     {% endif %}
 
@@ -179,6 +188,7 @@ final as (
         bucket_open_at
         + interval_minutes * interval '1 minute'
         - interval '1 millisecond' as close_at,
+        cast(bucket_open_at as date) as open_date,
         cast(open_price as numeric(38, 8)) as open_price,
         cast(high_price as numeric(38, 8)) as high_price,
         cast(low_price as numeric(38, 8)) as low_price,

@@ -79,7 +79,13 @@ touched_days as (
 
 candles_in_scope as (
 
-    select candles_1m.*
+    select
+        candles_1m.*,
+        {% if is_incremental() %}
+            touched_days.open_date is not null as is_in_touched_day
+        {% else %}
+            true as is_in_touched_day
+        {% endif %}
     from candles_1m
     {% if is_incremental() %}
         left join touched_days
@@ -116,22 +122,10 @@ bucketed_candles as (
         candles_in_scope.taker_buy_base_volume,
         candles_in_scope.taker_buy_quote_volume,
         candles_in_scope.load_id,
-        {% if is_incremental() %}
-            touched_days.open_date is not null as is_in_touched_day
-        {% else %}
-            true as is_in_touched_day
-        {% endif %}
+        candles_in_scope.is_in_touched_day
 
     from candles_in_scope
     cross join candle_intervals
-    {% if is_incremental() %}
-        left join touched_days
-            on
-                candles_in_scope.exchange = touched_days.exchange
-                and candles_in_scope.market = touched_days.market
-                and candles_in_scope.symbol = touched_days.symbol
-                and cast(candles_in_scope.open_at as date) = touched_days.open_date
-    {% endif %}
 
 ),
 

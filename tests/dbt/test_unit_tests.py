@@ -23,10 +23,12 @@ def test_dbt_unit_tests_pass(warehouse, monkeypatch, tmp_path):
     create_empty_raw_tables()
     # Models and seeds build empty first: a unit test of an incremental model reads the columns
     # of its `this` fixture from the model's table. Then the unit tests bring their own rows.
+    # The file log at debug level holds the schema listings (ListRelations) checked below.
     logs = tmp_path / "logs"
     run_dbt(warehouse, "build", "--empty", "--exclude-resource-type", "test",
             "--exclude-resource-type", "unit_test",
-            "--log-path", str(logs), "--log-format-file", "json")  # fmt: skip
+            "--log-path", str(logs), "--log-format-file", "json",
+            "--log-level-file", "debug")  # fmt: skip
     target = dbt_cli_target(warehouse)
     manifest = json.loads((target / "manifest.json").read_text())
     assert_source_schemas_listed_before_the_threads(manifest, logs / "dbt.log")

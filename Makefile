@@ -60,10 +60,17 @@ test-fast: $(STAMP) ## the inner loop (2 to 3 min): ruff, sqlfluff on changed SQ
 	$(PYTEST) -m "$(FAST)"
 
 # One pytest session for every tier: the short tests fill the time a worker would otherwise
-# wait at the end for the other one's last long test.
-test: $(STAMP) $(CHROMIUM) ## every test: make lint, then every tier (unit, dbt, end to end, browser) on DuckDB and Postgres
-	@$(MAKE) --no-print-directory lint
-	$(PYTEST)
+# wait at the end for the other one's last long test. make lint runs beside it (its output
+# kept in data/lint.log and printed at the end); the target fails when either fails.
+LINT_LOG := data/lint.log
+test: $(STAMP) $(CHROMIUM) ## every test: make lint beside every tier (unit, dbt, end to end, browser) on DuckDB and Postgres
+	@mkdir -p $(dir $(LINT_LOG))
+	@$(MAKE) --no-print-directory lint > $(LINT_LOG) 2>&1 & lint=$$!; \
+	  $(PYTEST); tests=$$?; \
+	  wait $$lint; linted=$$?; \
+	  echo "make lint (beside the tests):"; cat $(LINT_LOG); \
+	  [ $$linted = 0 ] || echo "make lint failed: see above"; \
+	  [ $$tests = 0 ] && [ $$linted = 0 ]
 
 ui: $(STAMP) ## Dagster UI on http://127.0.0.1:3000
 	$(BIN)/python -m orchestration.ui

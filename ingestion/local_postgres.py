@@ -43,6 +43,7 @@ def start_local_postgres() -> Any:
 
         with PostgresServer._lock:  # the lock pgserver takes to count handles
             forget_killed_holders(folder)
+            forget_stale_postmaster(folder)
         server = pgserver.get_server(folder)
     info = server.get_postmaster_info()
     os.environ.update(
@@ -74,3 +75,29 @@ def forget_killed_holders(folder: Path) -> None:
     running = [pid for pid in holders if psutil.pid_exists(pid)]
     if running != holders:
         handles.write_text(json.dumps(running))
+
+
+POSTMASTER_FILE = "postmaster.pid"
+"""Postgres's lock file in the data folder, the server's pid on its first line."""
+
+
+def forget_stale_postmaster(folder: Path) -> None:
+    """Remove ``postmaster.pid`` when the process with its pid is not this folder's server.
+
+    A server killed with its run (SIGKILL to the process group) leaves the file behind, and its
+    pid can belong to another process by the next run (pid numbers wrap, at 32768 on many
+    machines). pgserver takes any live process with that pid for the server, reuses it instead
+    of starting one, and on exit runs ``pg_ctl stop``, which signals that pid: another program,
+    or another data folder's Postgres. Call it holding pgserver's lock."""
+    postmaster = folder / POSTMASTER_FILE
+    try:
+        pid = int(postmaster.read_text().splitlines()[0])
+    except (FileNotFoundError, ValueError, IndexError):
+        return
+    try:
+        process = psutil.Process(pid)
+        if process.name() == "postgres" and str(folder.resolve()) in process.cmdline():
+            return  # this folder's server (pg_ctl starts it with -D <folder>)
+    except psutil.Error:
+        pass
+    postmaster.unlink(missing_ok=True)

@@ -1,5 +1,6 @@
 """The local Postgres of ``WAREHOUSE=postgres`` (no ``POSTGRES_HOST``) stops when the last run
-holding it exits, also after a run was killed with SIGKILL."""
+holding it exits, also after a run was killed with SIGKILL, and never signals a process that
+took the pid of a killed server."""
 
 import os
 import signal
@@ -56,4 +57,30 @@ def test_the_server_stops_after_the_last_run_even_when_an_earlier_one_was_killed
         assert servers_of(tmp_path / "postgres") == []
     finally:
         for server in servers_of(tmp_path / "postgres"):  # a failed test leaves none running
+            server.kill()
+
+
+@pytest.mark.postgres
+def test_a_killed_servers_pid_taken_by_another_process_is_left_alone(tmp_path):
+    """The server dies with a run killed hard; its pid then belongs to another process. The next
+    run starts a server of its own, and stopping it never signals that process."""
+    bystander = None
+    try:
+        assert hold_the_server(tmp_path, "killed") == -signal.SIGKILL
+        for server in servers_of(tmp_path / "postgres"):  # the server dies with the run
+            server.kill()
+            server.wait(10)
+        # Stand in for the process that took the pid: the lock file now names a live process.
+        bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+        postmaster = tmp_path / "postgres" / "postmaster.pid"
+        lines = postmaster.read_text().splitlines()
+        postmaster.write_text("\n".join([str(bystander.pid), *lines[1:]]) + "\n")
+
+        assert hold_the_server(tmp_path, "exits") == 0
+        assert bystander.poll() is None, "pg_ctl stop signalled the process with the old pid"
+        assert servers_of(tmp_path / "postgres") == []
+    finally:
+        if bystander is not None:
+            bystander.kill()
+        for server in servers_of(tmp_path / "postgres"):
             server.kill()

@@ -53,7 +53,7 @@ FAST := (unit or dbt) and not postgres
 CHANGED_SQL = $(shell git diff --name-only --diff-filter=d HEAD -- 'dbt_project/*.sql'; \
   git ls-files --others --exclude-standard -- 'dbt_project/*.sql')
 
-test-fast: $(STAMP) ## the inner loop (2 to 3 min): ruff, sqlfluff on changed SQL, unit and dbt tiers on DuckDB
+test-fast: $(STAMP) ## the inner loop (about 3 min): ruff, sqlfluff on changed SQL, unit and dbt tiers on DuckDB
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(if $(strip $(CHANGED_SQL)),$(BIN)/sqlfluff lint $(CHANGED_SQL),@echo "sqlfluff: no SQL changed since the last commit")
